@@ -1,0 +1,4 @@
+export * from "./cancel.js";
+export * from "./clock.js";
+export * from "./errors.js";
+export * from "./ranges.js";

@@ -1,0 +1,10 @@
+export * from "./bus.js";
+export type * from "./domains/abr.js";
+export type * from "./domains/asset.js";
+export type * from "./domains/downloader.js";
+export type * from "./domains/drm.js";
+export type * from "./domains/file.js";
+export type * from "./domains/hls.js";
+export * from "./ndjson.js";
+export * from "./subscription.js";
+export * from "./types.js";
