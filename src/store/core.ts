@@ -11,7 +11,14 @@ import { StoreError } from "./errors.js";
 import { type EvictCandidate, planEviction } from "./evict.js";
 import { assetRootOf, type CacheKeyFn, canonicalUrl, defaultCacheKey } from "./layout.js";
 import { ResourceImpl } from "./resource.js";
-import type { AssetInfo, AssetStore, GcReport, StoreOptions, VerifyReport } from "./types.js";
+import type {
+  AssetInfo,
+  AssetStore,
+  GcReport,
+  ResourceReader,
+  StoreOptions,
+  VerifyReport,
+} from "./types.js";
 
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 const ASSET_ROOT = /^[0-9a-f]{32}$/;
@@ -36,6 +43,8 @@ export class StoreCore implements AssetStore {
   #usage: Map<string, Usage> | undefined;
   readonly #lastUsed = new Map<string, number>();
   #closed = false;
+  /** Open readers, closed with the store (their fds must not outlive it, CORE-4). */
+  readonly readers = new Set<ResourceReader>();
 
   constructor(backend: Backend, options: StoreOptions = {}) {
     this.backend = backend;
@@ -238,6 +247,7 @@ export class StoreCore implements AssetStore {
         if (r.writer !== undefined) writers.push(r.writer.release());
       }
     await Promise.allSettled(writers);
+    await Promise.allSettled([...this.readers].map((r) => r.close()));
     await this.backend.close();
   }
 }

@@ -247,12 +247,15 @@ describe.each(KINDS)("$name store", (kind) => {
     });
   });
 
-  it("STORE-2: close releases open writers and further use throws Closed", async () => {
+  it("STORE-2 STORE-6: close releases open writers, closes readers; further use throws Closed", async () => {
     const r = await (await store.asset(ASSET)).resource(SEG);
     const w = (await r.tryClaim())!;
     await w.write(0, bytes(5));
+    const reader = await r.openReader();
+    expect(await reader.read(0, 5)).toEqual(bytes(5));
     await store.close();
     expect(w.closed).toBe(true);
+    await expect(reader.read(0, 5)).rejects.toMatchObject({ kind: "Closed" });
     await expect(store.asset(ASSET)).rejects.toMatchObject({ kind: "Closed" });
   });
 });
