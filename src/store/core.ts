@@ -230,7 +230,7 @@ export class StoreCore implements AssetStore {
     const root = ASSET_ROOT.test(assetRootOrUrl)
       ? assetRootOrUrl
       : this.assetRootOf(assetRootOrUrl);
-    const usage = (await this.backend.listAssets()).find((a) => a.assetRoot === root);
+    const usage = await this.backend.describeAsset(root);
     if (usage?.locked) throw new StoreError("Busy", `asset ${root} is being written`);
     if (usage === undefined && !this.#assets.has(root)) return 0;
     return this.#evict(root, "Manual");

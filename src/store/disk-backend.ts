@@ -90,7 +90,10 @@ export class DiskBackend implements Backend {
   #validate(assetRoot: string, rec: PersistedResource): PersistedResource | undefined {
     const path = this.pathOf(assetRoot, rec.key);
     const size = sizeOf(path);
-    if (size !== undefined) return committedRecord(rec.key, rec.url, size, rec);
+    if (size !== undefined)
+      return rec.state === "committed" && rec.total === size
+        ? rec
+        : committedRecord(rec.key, rec.url, size, rec);
     if (rec.state === "committed") return undefined;
     const part = sizeOf(`${path}.part`);
     if (part === undefined || part < maxEnd(rec.ranges)) return undefined;
@@ -203,8 +206,8 @@ export class DiskBackend implements Backend {
     await this.#locks.release(`${this.pathOf(assetRoot, key)}.lock`, token);
   }
 
-  lockedElsewhere(assetRoot: string, key: string): boolean {
-    return this.#locks.heldByOther(`${this.pathOf(assetRoot, key)}.lock`);
+  isLocked(assetRoot: string, key: string): boolean {
+    return this.#locks.isHeld(`${this.pathOf(assetRoot, key)}.lock`);
   }
 
   async openPart(assetRoot: string, key: string, keep: boolean): Promise<BytesFile> {
@@ -293,25 +296,29 @@ export class DiskBackend implements Backend {
     return false;
   }
 
+  async describeAsset(assetRoot: string): Promise<BackendAsset | undefined> {
+    const dir = this.#dir(assetRoot);
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return undefined;
+    const scan = scanAsset(dir);
+    return {
+      assetRoot,
+      url: this.#headerUrl(assetRoot),
+      bytes: scan.bytes,
+      committed: scan.files.size,
+      partial: scan.parts.size,
+      lastUsed: statSync(this.#index(assetRoot), { throwIfNoEntry: false })?.mtimeMs ?? st.mtimeMs,
+      locked: this.#anyLiveLock(assetRoot, scan),
+    };
+  }
+
   async listAssets(): Promise<BackendAsset[]> {
-    return this.#assetDirs().map((assetRoot) => {
-      const scan = scanAsset(this.#dir(assetRoot));
-      let lastUsed = 0;
-      try {
-        lastUsed = statSync(this.#index(assetRoot)).mtimeMs;
-      } catch {
-        lastUsed = statSync(this.#dir(assetRoot), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-      }
-      return {
-        assetRoot,
-        url: this.#headerUrl(assetRoot),
-        bytes: scan.bytes,
-        committed: scan.files.size,
-        partial: scan.parts.size,
-        lastUsed,
-        locked: this.#anyLiveLock(assetRoot, scan),
-      };
-    });
+    const out: BackendAsset[] = [];
+    for (const assetRoot of this.#assetDirs()) {
+      const a = await this.describeAsset(assetRoot);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
   }
 
   async verify(): Promise<VerifyReport> {

@@ -45,9 +45,11 @@ function pidAlive(pid: number): boolean {
 
 const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
+/** Tokens this process holds, shared by every store instance in the process. */
+const HELD = new Set<string>();
+
 export class LockTable {
-  /** Tokens this process holds. */
-  readonly #held = new Set<string>();
+  readonly #held = HELD;
 
   #alive(owner: Owner): boolean {
     if (owner.host !== HOST) return true; // cannot tell across hosts: never steal
@@ -65,20 +67,6 @@ export class LockTable {
     }
     const owner = parseOwner(text);
     if (owner === undefined) return ageMs(lockPath) < FRESH_MS;
-    return this.#alive(owner);
-  }
-
-  /** Held by a live owner other than this process's own claims. */
-  heldByOther(lockPath: string): boolean {
-    let text: string;
-    try {
-      text = readFileSync(lockPath, "utf8");
-    } catch {
-      return false;
-    }
-    const owner = parseOwner(text);
-    if (owner === undefined) return ageMs(lockPath) < FRESH_MS;
-    if (this.#held.has(owner.token)) return false;
     return this.#alive(owner);
   }
 

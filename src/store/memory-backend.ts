@@ -110,9 +110,8 @@ export class MemoryBackend implements Backend {
     if (r?.lock === token) r.lock = undefined;
   }
 
-  /** One process: every live claim is known to the core already. */
-  lockedElsewhere(): boolean {
-    return false;
+  isLocked(assetRoot: string, key: string): boolean {
+    return this.#assets.get(assetRoot)?.resources.get(key)?.lock !== undefined;
   }
 
   async openPart(assetRoot: string, key: string, keep: boolean): Promise<BytesFile> {
@@ -154,14 +153,19 @@ export class MemoryBackend implements Backend {
     this.#asset(assetRoot).lastUsed = epochMs;
   }
 
+  async describeAsset(assetRoot: string): Promise<BackendAsset | undefined> {
+    const a = this.#assets.get(assetRoot);
+    if (a === undefined) return undefined;
+    return { assetRoot, url: a.url, ...usage(a), lastUsed: a.lastUsed, locked: false };
+  }
+
   async listAssets(): Promise<BackendAsset[]> {
-    return [...this.#assets].map(([assetRoot, a]) => ({
-      assetRoot,
-      url: a.url,
-      ...usage(a),
-      lastUsed: a.lastUsed,
-      locked: false,
-    }));
+    const out: BackendAsset[] = [];
+    for (const root of this.#assets.keys()) {
+      const a = await this.describeAsset(root);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
   }
 
   async verify(): Promise<VerifyReport> {

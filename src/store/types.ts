@@ -108,6 +108,9 @@ export interface ResourceHandle {
   validator(): Validator | undefined;
   /** True when this process or another live one holds the writer claim. */
   isClaimed(): boolean;
+  /** Re-read the persisted state (another process's checkpoints or commit) unless this
+   * process holds the claim; listeners and waiters see the change. */
+  refresh(): Promise<void>;
   /** Synchronous change listener; returns the unsubscribe function. */
   onChange(listener: (change: ResourceChange) => void): () => void;
   /** Resolves once [start, min(end, finalLength)) is present. Rejects with the signal's reason

@@ -99,3 +99,36 @@ describe("STORE-2 claims across processes", () => {
     await store.close();
   });
 });
+
+describe("STORE-2 STORE-3 two stores on one root", () => {
+  it("STORE-2 STORE-3: a second store instance cannot claim a held resource and sees checkpoints via refresh", async () => {
+    const { dir, cleanup } = await tempDir();
+    const s1 = await DiskStore.open({ root: dir });
+    const s2 = await DiskStore.open({ root: dir });
+    try {
+      const r1 = await (await s1.asset(URL_)).resource(URL_);
+      const r2 = await (await s2.asset(URL_)).resource(URL_);
+      expect(r1).not.toBe(r2);
+      const w = (await r1.tryClaim())!;
+      expect(await r2.tryClaim()).toBeUndefined();
+      expect(r2.isClaimed()).toBe(true);
+      w.setLength(200);
+      await w.write(0, bytes(200).subarray(0, 100));
+      await w.checkpoint();
+      const waiting = r2.waitRange(0, 100);
+      await r2.refresh();
+      await waiting;
+      expect(r2.availableRanges()).toEqual([[0, 100]]);
+      expect(await r2.read(0, 100)).toEqual(bytes(200).subarray(0, 100));
+      await w.write(100, bytes(200).subarray(100));
+      await w.commit();
+      await r2.refresh();
+      expect(r2.state()).toBe("committed");
+      expect(await r2.readWhole()).toEqual(bytes(200));
+    } finally {
+      await s1.close();
+      await s2.close();
+      await cleanup();
+    }
+  });
+});
