@@ -144,15 +144,16 @@ export class StoreCore implements AssetStore {
     });
     this.touchAsset(r.assetRoot);
     await this.backend.touch(r.assetRoot, this.#now());
-    await this.enforceLimits();
+    await this.enforceLimits(r.assetRoot);
   }
 
   get #limited(): boolean {
     return this.#maxBytes !== undefined || this.#maxAssets !== undefined;
   }
 
-  /** Evict least-recently-used unpinned assets until within limits. */
-  async enforceLimits(): Promise<GcReport["evicted"]> {
+  /** Evict least-recently-used unpinned assets until within limits; `keep` (the asset that
+   * just committed) counts as pinned. */
+  async enforceLimits(keep?: string): Promise<GcReport["evicted"]> {
     if (!this.#limited || this.#closed) return [];
     if (this.#usage === undefined) {
       const usage = new Map<string, Usage>();
@@ -174,7 +175,7 @@ export class StoreCore implements AssetStore {
         assetRoot: a.assetRoot,
         bytes: a.bytes,
         lastUsed: this.#lastUsed.get(a.assetRoot) ?? 0,
-        pinned: a.pinned,
+        pinned: a.pinned || a.assetRoot === keep,
       });
     const plan = planEviction(candidates, { maxBytes: this.#maxBytes, maxAssets: this.#maxAssets });
     for (const e of plan) await this.#evict(e.assetRoot, e.reason);

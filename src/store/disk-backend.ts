@@ -62,6 +62,8 @@ function committedRecord(key: string, url: string, size: number, prev?: Persiste
 export class DiskBackend implements Backend {
   readonly root: string;
   readonly #locks = new LockTable();
+  /** Asset URL per loaded asset root, for an index header that has to be (re)created. */
+  readonly #urls = new Map<string, string>();
 
   constructor(root: string) {
     this.root = root;
@@ -119,7 +121,8 @@ export class DiskBackend implements Backend {
       changed = true;
     }
     const tooLong = parsed.lines > Math.max(COMPACT_MIN_LINES, COMPACT_RATIO * resources.size);
-    if (fresh) await writeFile(this.#index(assetRoot), encodeHeader(url));
+    this.#urls.set(assetRoot, parsed.url ?? url);
+    if (fresh) await this.#ensureIndex(assetRoot);
     else if (changed || tooLong) await this.#compact(assetRoot, parsed.url ?? url, resources);
     return { url: parsed.url ?? url, resources, rebuilt };
   }
@@ -171,6 +174,18 @@ export class DiskBackend implements Backend {
     return this.probe(assetRoot, key, "");
   }
 
+  /** Create the index with its header unless it exists (never clobbers another writer's). */
+  async #ensureIndex(assetRoot: string): Promise<void> {
+    try {
+      await mkdir(this.#dir(assetRoot), { recursive: true });
+      await writeFile(this.#index(assetRoot), encodeHeader(this.#urls.get(assetRoot) ?? ""), {
+        flag: "wx",
+      });
+    } catch (err) {
+      if (errCode(err) !== "EEXIST") throw err;
+    }
+  }
+
   async record(
     assetRoot: string,
     key: string,
@@ -178,6 +193,9 @@ export class DiskBackend implements Backend {
   ): Promise<void> {
     const path = this.#index(assetRoot);
     try {
+      // The asset may have been removed under a stale handle: start a well-formed index.
+      if (statSync(path, { throwIfNoEntry: false }) === undefined)
+        await this.#ensureIndex(assetRoot);
       await appendFile(path, encodeRecord(key, state), { flag: "a" });
     } catch (err) {
       throw new StoreError("Io", `cannot append to index of ${assetRoot}`, { cause: err });

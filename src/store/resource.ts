@@ -27,7 +27,7 @@ interface Waiter {
 }
 
 export class ResourceImpl implements ResourceHandle {
-  readonly url: string;
+  url: string;
   readonly key: string;
   readonly path: string | undefined;
   readonly assetRoot: string;

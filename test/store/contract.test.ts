@@ -232,6 +232,26 @@ describe.each(KINDS)("$name store", (kind) => {
     expect(left.reduce((n, a) => n + a.bytes, 0)).toBe(200);
   });
 
+  it("STORE-4: an asset is never evicted by its own commit, even when it alone exceeds maxBytes", async () => {
+    const { bus, events } = recordingBus();
+    await store.close();
+    let t = 1000;
+    store = await kind.make(dir, { bus, maxBytes: 50, now: () => t++ });
+    const a = await store.asset("http://m.test/a");
+    await (await a.resource("http://m.test/a")).putWhole(bytes(100));
+    expect(events.filter((e) => e.type === "Evicted")).toEqual([]);
+    const b = await store.asset("http://m.test/b");
+    const rb = await b.resource("http://m.test/b");
+    const w = (await rb.tryClaim())!;
+    w.setLength(100);
+    await w.write(0, bytes(100));
+    await w.commit();
+    expect(events.filter((e) => e.type === "Evicted").map((e) => e.assetRoot)).toEqual([
+      a.assetRoot,
+    ]);
+    expect(rb.state()).toBe("committed");
+  });
+
   it("STORE-7: Committed carries the byte count", async () => {
     const { bus, events } = recordingBus();
     await store.close();

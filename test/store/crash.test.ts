@@ -88,6 +88,7 @@ describe("STORE-5 / STORE-3 disk recovery", () => {
     );
     const a = await asset.resource(A);
     expect(a.state()).toBe("committed");
+    expect(a.url).toBe(A);
     expect(await a.readWhole()).toEqual(bytes(500));
     const b = await asset.resource(B);
     expect(b.state()).toBe("absent"); // its range map was lost: its bytes are fetched again
