@@ -1,4 +1,5 @@
 /** The store contract, run against both the disk and the memory store (STORE-6). */
+import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/store/errors.js";
 import type { AssetStore, ResourceChange } from "../../src/store/types.js";
@@ -250,6 +251,48 @@ describe.each(KINDS)("$name store", (kind) => {
       a.assetRoot,
     ]);
     expect(rb.state()).toBe("committed");
+  });
+
+  it("STORE-1: unparsable URLs and bad byte ranges are typed InvalidUrl errors", async () => {
+    await expect(store.asset("not a url")).rejects.toMatchObject({ kind: "InvalidUrl" });
+    const a = await store.asset(ASSET);
+    await expect(a.resource("::")).rejects.toMatchObject({ kind: "InvalidUrl" });
+    await expect(a.resource(SEG, { byteRange: { start: 5, end: 5 } })).rejects.toMatchObject({
+      kind: "InvalidUrl",
+    });
+    await expect(a.resource(SEG, { byteRange: { start: -1, end: 5 } })).rejects.toBeInstanceOf(
+      StoreError,
+    );
+  });
+
+  it("STORE-2: hostile write offsets fail typed and leave the present bytes intact", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    await w.write(0, bytes(10));
+    await expect(w.write(-1, bytes(1))).rejects.toMatchObject({ kind: "LengthMismatch" });
+    await expect(w.write(2 ** 52, bytes(1))).rejects.toBeInstanceOf(StoreError);
+    expect(r.availableRanges()).toEqual([[0, 10]]);
+    expect(await r.read(0, 10)).toEqual(bytes(10));
+    await w.discard();
+  });
+
+  it("STORE-2: the canonical name appears only at commit (no half-written canonical file)", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    w.setLength(10);
+    await w.write(0, bytes(10));
+    if (r.path !== undefined) {
+      expect(existsSync(r.path)).toBe(false);
+      expect(existsSync(`${r.path}.part`)).toBe(true);
+    }
+    expect(r.state()).toBe("partial");
+    await expect(r.readWhole()).rejects.toMatchObject({ kind: "NotAvailable" });
+    await w.commit();
+    if (r.path !== undefined) {
+      expect(existsSync(r.path)).toBe(true);
+      expect(existsSync(`${r.path}.part`)).toBe(false);
+    }
+    expect(await r.readWhole()).toEqual(bytes(10));
   });
 
   it("STORE-7: Committed carries the byte count", async () => {
