@@ -76,7 +76,7 @@ describe("STORE-2 claims across processes", () => {
     }
   });
 
-  it("STORE-2: a lock naming a dead pid is stale; one naming our pid with an unknown token too", async () => {
+  it("STORE-2: a lock naming a dead pid is stale, as is our pid with an unknown token, or a dead take-over guard", async () => {
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
     const store = await DiskStore.open({ root: dir });
     const r = await (await store.asset(URL_)).resource(URL_);
@@ -89,6 +89,14 @@ describe("STORE-2 claims across processes", () => {
       expect(w).toBeDefined();
       await w!.release();
     }
+    // a take-over guard left by a claimant that died mid-take-over does not block either
+    const stale = JSON.stringify({ pid: dead, host: hostname(), token: "g" });
+    writeFileSync(`${r.path}.lock`, stale);
+    writeFileSync(`${r.path}.lock.tmp`, stale);
+    const w2 = await r.tryClaim();
+    expect(w2).toBeDefined();
+    expect(existsSync(`${r.path}.lock.tmp`)).toBe(false);
+    await w2!.release();
     // a live foreign owner (our parent process) is respected
     writeFileSync(
       `${r.path}.lock`,
