@@ -8,6 +8,7 @@ import { DiskStore } from "../../src/store/disk-store.js";
 import { bytes, recordingBus, tempDir } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/claim-child.ts", import.meta.url));
+const RACER = fileURLToPath(new URL("./fixtures/race-child.ts", import.meta.url));
 const URL_ = "http://h.test/big.bin";
 
 function startChild(root: string): { child: ChildProcess; ready: Promise<string> } {
@@ -105,6 +106,44 @@ describe("STORE-2 claims across processes", () => {
     expect(r.isClaimed()).toBe(true);
     expect(await r.tryClaim()).toBeUndefined();
     await store.close();
+  });
+});
+
+describe("STORE-2 claim race across processes", () => {
+  it("STORE-2: four processes racing for one claim (from a stale lock) never hold it together", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const store = await DiskStore.open({ root: dir });
+      const r = await (await store.asset(URL_)).resource(URL_);
+      await (await r.tryClaim())!.release(); // creates the directories
+      const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+      writeFileSync(`${r.path}.lock`, JSON.stringify({ pid: dead, host: hostname(), token: "x" }));
+      await store.close();
+      const runs = [0, 1, 2, 3].map(
+        () =>
+          new Promise<[number, number]>((resolve, reject) => {
+            const c = spawn(process.execPath, ["--import", "tsx", RACER, dir, URL_, "40"], {
+              stdio: ["ignore", "pipe", "inherit"],
+            });
+            let out = "";
+            c.stdout.on("data", (d: Buffer) => {
+              out += d.toString();
+            });
+            c.on("exit", (code) => {
+              if (code !== 0) reject(new Error(`racer exited ${code}`));
+              const [claims, violations] = out.trim().split(" ").map(Number);
+              resolve([claims ?? 0, violations ?? -1]);
+            });
+          }),
+      );
+      const results = await Promise.all(runs);
+      expect(results.reduce((n, [, v]) => n + v, 0)).toBe(0);
+      expect(results.reduce((n, [c]) => n + c, 0)).toBeGreaterThan(0);
+      expect(existsSync(`${r.path}.lock`)).toBe(false);
+      expect(existsSync(`${r.path}.lock.tmp`)).toBe(false);
+    } finally {
+      await cleanup();
+    }
   });
 });
 
