@@ -47,5 +47,9 @@ export function setup(settings: AbrSettings = {}) {
 
 /** A network sample that makes the ABR-1 estimate about `bps` (a long steady transfer). */
 export function steady(bps: number, seconds = 30) {
-  return { bytes: Math.round((bps * seconds) / 8), durationMs: seconds * 1000, source: "network" as const };
+  return {
+    bytes: Math.round((bps * seconds) / 8),
+    durationMs: seconds * 1000,
+    source: "network" as const,
+  };
 }

@@ -142,8 +142,12 @@ describe("AbrController state protocol", () => {
     if (c.kind !== "Ready") throw new Error("expected Ready");
     expect(ctl.commit(c.claim)).toBe(true);
     expect(ctl.current()).toBe(3);
-    expect(events.filter((e) => e.type === "Locked").map((e) => e.type === "Locked" && e.depth)).toEqual([1, 2]);
-    expect(events.some((e) => e.type === "VariantApplied" && e.to === 3 && e.from === 1)).toBe(true);
+    expect(
+      events.filter((e) => e.type === "Locked").map((e) => e.type === "Locked" && e.depth),
+    ).toEqual([1, 2]);
+    expect(events.some((e) => e.type === "VariantApplied" && e.to === 3 && e.from === 1)).toBe(
+      true,
+    );
     expect(() => ctl.unlock()).toThrow(AbrError);
   });
 
@@ -197,7 +201,9 @@ describe("AbrController state protocol", () => {
     const { ctl, events } = setup();
     ctl.setMaxBandwidthCap(600_000);
     expect(ctl.pending()).toMatchObject({ target: 0, reason: "CapExceeded" });
-    expect(events.some((e) => e.type === "MaxBandwidthCapChanged" && e.capBps === 600_000)).toBe(true);
+    expect(events.some((e) => e.type === "MaxBandwidthCapChanged" && e.capBps === 600_000)).toBe(
+      true,
+    );
     expect(() => ctl.setMaxBandwidthCap(-1)).toThrow(AbrError);
   });
 });
