@@ -44,16 +44,19 @@ export async function probe(
  */
 export async function decodedDuration(
   input: string,
-  extraArgs: readonly string[] = [],
+  options: { inputArgs?: readonly string[]; map?: string } = {},
 ): Promise<number> {
+  const map = options.map === undefined ? [] : ["-map", options.map];
   const { stderr } = await run("ffmpeg", [
     "-hide_banner",
     "-nostats",
+    "-xerror",
     "-progress",
     "pipe:2",
-    ...extraArgs,
+    ...(options.inputArgs ?? []),
     "-i",
     input,
+    ...map,
     "-f",
     "null",
     "-",
