@@ -179,3 +179,30 @@ describe("STORE-2 STORE-3 two stores on one root", () => {
     }
   });
 });
+
+describe("STORE-3 automatic checkpoints", () => {
+  it("STORE-3 [+]: every checkpointBytes written, the range map reaches the index without an explicit checkpoint", async () => {
+    const { dir, cleanup } = await tempDir();
+    const s1 = await DiskStore.open({ root: dir, checkpointBytes: 10 });
+    const s2 = await DiskStore.open({ root: dir });
+    try {
+      const r1 = await (await s1.asset(URL_)).resource(URL_);
+      const r2 = await (await s2.asset(URL_)).resource(URL_);
+      const w = (await r1.tryClaim())!;
+      await w.write(0, bytes(30).subarray(0, 12));
+      await w.write(12, bytes(30).subarray(12, 24));
+      // the checkpoint runs beside the writes: poll the other instance by event-loop turns
+      for (let i = 0; i < 2000 && !r2.containsRange(0, 12); i++) {
+        await r2.refresh();
+        await new Promise<void>((res) => setImmediate(res));
+      }
+      expect(r2.containsRange(0, 12)).toBe(true);
+      expect(await r2.read(0, 12)).toEqual(bytes(30).subarray(0, 12));
+      await w.release();
+    } finally {
+      await s1.close();
+      await s2.close();
+      await cleanup();
+    }
+  });
+});
