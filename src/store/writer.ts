@@ -69,6 +69,9 @@ export class WriterImpl implements ResourceWriter {
     if (token === undefined) throw new StoreError("Busy", `resource ${r.key} is claimed elsewhere`);
     const pin = r.pin();
     try {
+      // Leftover partial bytes are superseded; a fresh inode keeps open readers consistent.
+      if (r.state() === "partial") r.clear();
+      await core.backend.deletePart(r.assetRoot, r.key);
       const part = await core.backend.openPart(r.assetRoot, r.key, false);
       try {
         if (bytes.byteLength > 0) await part.write(0, bytes);

@@ -148,7 +148,7 @@ describe("STORE-2 claim race across processes", () => {
 });
 
 describe("STORE-2 STORE-3 two stores on one root", () => {
-  it("STORE-2 STORE-3: a second store instance cannot claim a held resource and sees checkpoints via refresh", async () => {
+  it("STORE-2 STORE-3 STORE-4: a second store instance cannot claim or remove a held resource and sees checkpoints via refresh", async () => {
     const { dir, cleanup } = await tempDir();
     const s1 = await DiskStore.open({ root: dir });
     const s2 = await DiskStore.open({ root: dir });
@@ -159,6 +159,9 @@ describe("STORE-2 STORE-3 two stores on one root", () => {
       const w = (await r1.tryClaim())!;
       expect(await r2.tryClaim()).toBeUndefined();
       expect(r2.isClaimed()).toBe(true);
+      // STORE-4: an asset another store instance (or process) is writing into is not removed
+      await expect(s2.remove(URL_)).rejects.toMatchObject({ kind: "Busy" });
+      expect((await s2.list())[0]).toMatchObject({ pinned: true });
       w.setLength(200);
       await w.write(0, bytes(200).subarray(0, 100));
       await w.checkpoint();
