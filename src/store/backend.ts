@@ -16,7 +16,6 @@ export interface PersistedResource {
 }
 
 export interface LoadedAsset {
-  url: string | undefined;
   resources: Map<string, PersistedResource>;
   /** Set when the index was damaged and rebuilt from a scan (STORE-5). */
   rebuilt?: string | undefined;

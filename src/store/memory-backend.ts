@@ -86,7 +86,7 @@ export class MemoryBackend implements Backend {
     if (a.url === "") a.url = url;
     const resources = new Map<string, PersistedResource>();
     for (const [k, r] of a.resources) if (r.record !== undefined) resources.set(k, r.record);
-    return { url: a.url, resources };
+    return { resources };
   }
 
   pathOf(): undefined {

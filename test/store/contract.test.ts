@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/store/errors.js";
+import type { ResourceImpl } from "../../src/store/resource.js";
 import type { AssetStore, ResourceChange } from "../../src/store/types.js";
 import { bytes, KINDS, recordingBus, tempDir } from "./helpers.js";
 
@@ -108,9 +109,11 @@ describe.each(KINDS)("$name store", (kind) => {
     const aborted = r.waitRange(0, 10, ac.signal);
     ac.abort(new Error("gone"));
     await expect(aborted).rejects.toThrow("gone");
+    expect((r as ResourceImpl).waiterCount).toBe(0);
     const closed = r.waitRange(0, 10);
     await store.close();
     await expect(closed).rejects.toMatchObject({ kind: "Closed" });
+    expect((r as ResourceImpl).waiterCount).toBe(0);
   });
 
   it("STORE-3: onChange reports ranges, length, commit and clearing", async () => {
