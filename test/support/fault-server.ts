@@ -70,6 +70,8 @@ export interface FaultPlan {
    * function builds it from the real (start, inclusive end, total); a string is sent as is.
    */
   contentRange?: "missing" | "wrong" | string | ((s: number, e: number, total: number) => string);
+  /** Use this status instead of 200/206 for a body answer (e.g. 206 to a plain GET, 203). */
+  okStatus?: number;
   /** Serve 200 + the full body even when a Range was asked. */
   ignoreRange?: boolean;
   /** Serve a `text/html` 200 page instead of the body. */
@@ -104,6 +106,8 @@ export interface RecordedRequest {
   status: number;
   /** Body bytes written for this request so far. */
   bytesServed: number;
+  /** Client port: requests sharing one are on one keep-alive connection. */
+  remotePort: number | undefined;
 }
 
 interface FaultState {
@@ -264,6 +268,7 @@ export class FaultServer {
       time: performance.now(),
       status: 0,
       bytesServed: 0,
+      remotePort: req.socket.remotePort,
     };
     this.requests.push(rec);
     const plan = this.#planFor(path);
@@ -368,6 +373,7 @@ export class FaultServer {
       else if (typeof cr === "string") value = cr;
       if (value !== undefined) res.setHeader("content-range", value);
     }
+    if (plan.okStatus !== undefined) res.statusCode = plan.okStatus;
     rec.status = res.statusCode;
     res.setHeader("content-type", contentType);
     res.setHeader("accept-ranges", "bytes");
