@@ -277,12 +277,13 @@ export class FaultServer {
         await this.#wait(plan.stallBeforeHeadersMs, res);
         if (this.#closed || res.destroyed) return;
       }
-      if (plan.status !== undefined) return this.#sendStatus(res, rec, plan);
+      if (plan.status !== undefined) return await this.#sendStatus(res, rec, plan);
       if (plan.redirectTo !== undefined) {
         return this.#sendRedirect(res, rec, plan.redirectTo, plan.redirectStatus ?? 302);
       }
       const found = this.#resolve(path);
-      if (!found) return this.#sendStatus(res, rec, { status: 404, body: `no route ${path}` });
+      if (!found)
+        return await this.#sendStatus(res, rec, { status: 404, body: `no route ${path}` });
       if (found.route.kind === "redirect") {
         return this.#sendRedirect(res, rec, found.route.to, found.route.status);
       }
@@ -292,7 +293,7 @@ export class FaultServer {
     }
   }
 
-  #sendStatus(res: ServerResponse, rec: RecordedRequest, plan: FaultPlan): void {
+  async #sendStatus(res: ServerResponse, rec: RecordedRequest, plan: FaultPlan): Promise<void> {
     const status = plan.status ?? 500;
     const body = Buffer.from(plan.body ?? `error ${status}`);
     rec.status = status;
@@ -301,8 +302,18 @@ export class FaultServer {
     res.setHeader("content-length", body.length);
     if (plan.retryAfter !== undefined) res.setHeader("retry-after", plan.retryAfter);
     this.#applyHeaders(res, plan.headers);
-    rec.bytesServed = body.length;
-    res.end(body);
+    // `stallAfter` also stalls an error body (NET-2: reading an error body is guarded).
+    const cut =
+      plan.stallAfter === undefined ? body.length : Math.min(plan.stallAfter, body.length);
+    res.flushHeaders();
+    res.write(body.subarray(0, cut));
+    rec.bytesServed = cut;
+    if (cut < body.length) {
+      await this.#wait(plan.stallMs ?? Number.POSITIVE_INFINITY, res);
+      if (this.#closed || res.destroyed) return;
+      rec.bytesServed = body.length;
+    }
+    res.end(body.subarray(cut));
   }
 
   #sendRedirect(res: ServerResponse, rec: RecordedRequest, to: string, status: number): void {
