@@ -212,6 +212,29 @@ describe.each(BACKENDS)("HttpClient over %s", (backend) => {
   });
 });
 
+describe.each(BACKENDS)("raw transport errors over %s", (backend) => {
+  it("CORE-3 NET-3: a refused connection is a Network NetError, never a raw library error", async () => {
+    const gone = await startFaultServer();
+    const url = gone.bytesUrl(1, 10);
+    await gone.close();
+    const raw = createHttpClient({ backend, maxRetries: 0 });
+    const retrying = createHttpClient({ backend, maxRetries: 1, jitter: 0 });
+    try {
+      const e = netErr(await rejection(raw.getBytes(url)));
+      expect(e.kind).toBe("Network");
+      expect(e.retryable).toBe(true);
+      const s = netErr(await rejection(raw.stream(url)));
+      expect(s.kind).toBe("Network");
+      const r = netErr(await rejection(retrying.head(url)));
+      expect(r.kind).toBe("RetryExhausted");
+      expect(netErr(r.cause).kind).toBe("Network");
+    } finally {
+      await raw.close();
+      await retrying.close();
+    }
+  });
+});
+
 describe("undici backend pool", () => {
   it("NET-1: one shared keep-alive pool: 20 sequential requests reuse a few connections", async () => {
     const client = createHttpClient();
