@@ -50,6 +50,10 @@ describe.each(BACKENDS)("NET-6 range validation over %s", (backend) => {
     const e = await fails({ okStatus: 206 }, undefined);
     expect(e.kind).toBe("Status");
     expect(e.status).toBe(206);
+    // Any other 2xx is accepted as the whole body.
+    const p203 = path();
+    server.setFaults(p203, { okStatus: 203 });
+    expect((await client.getBytes(server.url(p203))).bytes.length).toBe(10000);
     // getBytes applies the same rule.
     server.setFaults("*", { headers: { "content-range": "bytes 0-9999/10000" } });
     expect(((await rejection(client.getBytes(server.url(path())))) as NetError).kind).toBe(
