@@ -245,6 +245,20 @@ export class FaultServer {
     });
   }
 
+  /** Generated bodies, cached (a few entries) so repeated requests do not regenerate them. */
+  readonly #bodies = new Map<string, Uint8Array>();
+
+  #generated(seed: number, len: number): Uint8Array {
+    const key = `${seed}/${len}`;
+    let b = this.#bodies.get(key);
+    if (!b) {
+      b = bodyBytes(seed, len);
+      if (this.#bodies.size >= 8) this.#bodies.delete(this.#bodies.keys().next().value ?? "");
+      this.#bodies.set(key, b);
+    }
+    return b;
+  }
+
   #resolve(path: string): { route: Route; spec?: RouteSpec; defaultEtag?: string } | undefined {
     const r = this.#routes.get(path);
     if (r) return { route: r };
@@ -253,7 +267,7 @@ export class FaultServer {
     const seed = Number(m[1]);
     const len = Number(m[2]);
     return {
-      route: { kind: "body", spec: { body: () => bodyBytes(seed, len) } },
+      route: { kind: "body", spec: { body: () => this.#generated(seed, len) } },
       defaultEtag: `"b${seed}-${len}"`,
     };
   }
