@@ -110,4 +110,26 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
       await client.close();
     }
   });
+
+  it("NET-11: firstByte reports the time to headers on the injected clock", async () => {
+    const clock = new SteppingClock();
+    const client = createHttpClient({ backend, clock });
+    try {
+      const p = path();
+      server.setFaults(p, [STALL]);
+      const { log, observer } = recorder();
+      const pending = client.stream(server.url(p), { observer });
+      pending.catch(() => {});
+      await until(() => server.gets(p) === 1, "the request");
+      await clock.advance(5000);
+      server.releaseStalls();
+      const s = await pending;
+      await s.dispose();
+      expect(log).toEqual([
+        { hook: "firstByte", info: { ttfb: 5000, status: 200, partial: false } },
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
 });

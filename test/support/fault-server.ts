@@ -211,6 +211,11 @@ export class FaultServer {
     return this.#sockets.size;
   }
 
+  /** End every stall in progress now (the answers continue as if the stall had timed out). */
+  releaseStalls(): void {
+    for (const w of [...this.#waits]) w();
+  }
+
   /** Destroy every socket, end every stall and stop listening. */
   async close(): Promise<void> {
     this.#closed = true;
