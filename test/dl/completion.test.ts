@@ -3,6 +3,7 @@ import { CancelToken } from "../../src/core/cancel.js";
 import { VirtualClock } from "../../src/core/clock.js";
 import { NetError } from "../../src/core/errors.js";
 import { Downloader, DownloaderClosedError, type FetchCmd } from "../../src/dl/index.js";
+import { EventBus } from "../../src/events/bus.js";
 import type { DownloaderEvent } from "../../src/events/domains/downloader.js";
 import { bodyBytes, type FaultServer, sha256, startFaultServer } from "../support/fault-server.js";
 import { CapTracker, Recorder, ScriptPeer, testClient } from "./harness.js";
@@ -251,6 +252,35 @@ describe("Downloader completion and cancellation", () => {
     epoch.cancel();
     await ex;
     await rec.done("streamed");
+    await dl.close();
+    await http.close();
+  });
+
+  it("DL-9 DL-17: withBus routes a handle's imperative events to another bus; `using` disposes the peer", async () => {
+    const http = testClient();
+    const dl = new Downloader({ http });
+    const other = EventBus.root();
+    const seenOther: string[] = [];
+    const seenPeer: string[] = [];
+    other.subscribe((env) => seenOther.push(env.event.type));
+    let token: CancelToken | undefined;
+    {
+      using handle = dl.register(new ScriptPeer());
+      token = handle.token;
+      handle.bus.subscribe((env) => seenPeer.push(env.event.type));
+      const view = handle.withBus(other);
+      expect(view.peerId).toBe(handle.peerId);
+      await view.execute({ url: server.bytesUrl(9, 64, "withbus") });
+      expect(token.isCancelled).toBe(false);
+    }
+    expect(token.isCancelled).toBe(true);
+    expect(seenOther.filter((x) => x.startsWith("Request"))).toEqual([
+      "RequestEnqueued",
+      "RequestStarted",
+      "RequestCompleted",
+    ]);
+    expect(seenPeer.filter((x) => x.startsWith("Request"))).toEqual([]);
+    expect(seenPeer).toContain("PeerDisposed");
     await dl.close();
     await http.close();
   });
