@@ -37,7 +37,19 @@ interface InFlight {
   epoch: CancelToken;
   /** Set while the writer is being reset for a changed representation. */
   ready: Promise<void> | undefined;
+  /** Store writes not yet landed, oldest first (write-behind, bounded by WRITE_BEHIND). */
+  writes: Set<Promise<void>>;
+  pendingBytes: number;
+  /** The first store write that failed; fails the fetch. */
+  writeError: unknown;
 }
+
+/**
+ * Bytes of body handed to the store but not yet on disk. Writing behind the network instead of
+ * awaiting each write lets socket reads and disk writes overlap (BENCH-3); the bound keeps
+ * memory flat (BENCH-5). Every write has landed before the fetch's completion is handled.
+ */
+const WRITE_BEHIND = 2 * 1024 * 1024;
 
 /** NET-3 plus RetryExhausted, whose causes were transient by construction (FILE-5). */
 function transient(err: NetError): boolean {
@@ -118,7 +130,15 @@ export class FilePeer implements Peer {
   #command(range: ByteRange, priority: Priority): FetchCmd {
     const asked = range.start === 0 && range.end === undefined ? undefined : range;
     const epoch = CancelToken.root();
-    const f: InFlight = { range, head: range.start, epoch, ready: undefined };
+    const f: InFlight = {
+      range,
+      head: range.start,
+      epoch,
+      ready: undefined,
+      writes: new Set(),
+      pendingBytes: 0,
+      writeError: undefined,
+    };
     this.#inflight = f;
     const stored = this.#res.validator();
     const headers: Record<string, string> = {};
@@ -156,22 +176,45 @@ export class FilePeer implements Peer {
       },
       writer: async (chunk) => {
         if (f.ready) await f.ready;
-        const at = f.head;
-        f.head += chunk.length;
-        await this.#writer.write(at, chunk);
-        this.#owner.wrote(this.#res.presentBytes());
+        this.#write(f, chunk);
+        for (const oldest of f.writes) {
+          if (f.pendingBytes <= WRITE_BEHIND) break;
+          await oldest;
+        }
+        if (f.writeError !== undefined) throw f.writeError;
       },
       onComplete: (bytes, res, err) => {
-        if (f.ready)
-          void f.ready.then(
-            () => this.#completed(f, bytes, res, err),
-            (e: unknown) => this.#completed(f, bytes, res, err ?? toNetError(e, this.#owner.url)),
-          );
-        else this.#completed(f, bytes, res, err);
+        void Promise.allSettled([f.ready, ...f.writes]).then(() => {
+          const failure =
+            err ??
+            (f.writeError === undefined
+              ? undefined
+              : toNetError(f.writeError, res?.url ?? this.#owner.url));
+          this.#completed(f, bytes, res, failure);
+        });
       },
     };
     if (asked) cmd.range = asked;
     return cmd;
+  }
+
+  #write(f: InFlight, chunk: Uint8Array): void {
+    const at = f.head;
+    f.head += chunk.length;
+    f.pendingBytes += chunk.length;
+    const p: Promise<void> = this.#writer.write(at, chunk).then(
+      () => {
+        f.writes.delete(p);
+        f.pendingBytes -= chunk.length;
+        this.#owner.wrote(this.#res.presentBytes());
+      },
+      (e: unknown) => {
+        f.writes.delete(p);
+        f.pendingBytes -= chunk.length;
+        f.writeError ??= e;
+      },
+    );
+    f.writes.add(p);
   }
 
   #learn(validator: Validator, total: number | null): void {
