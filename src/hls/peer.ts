@@ -49,6 +49,12 @@ export interface HlsPeerOptions {
   maxTransientRounds?: number;
   /** HLS-7: back-off between such rounds, times the round number (default 500 ms). */
   transientBackoffMs?: number;
+  /**
+   * Download mode: the reader follows the download head (each loaded head segment is
+   * consumed), so the look-ahead window still bounds how far a variant choice is fixed
+   * ahead and ABR switches land mid-stream. Buffer ahead then reads as unknown.
+   */
+  autoAdvance?: boolean;
   /** HLS-12: start this many target durations from the live edge (3). */
   liveEdgeTargets?: number;
   limits?: PlaylistLimits;
@@ -89,6 +95,8 @@ export class HlsPeer {
   #cur = 0;
   /** The playback plan from the reader's segment on; `plan[0]` is the reader's segment. */
   #plan: PlanEntry[] = [];
+  /** Entries the reader moved past, in order (export of a downloaded path). */
+  #history: PlanEntry[] = [];
   #readerOffset = 0;
   #incomingFrom = -1;
   #epoch = 0;
@@ -339,6 +347,7 @@ export class HlsPeer {
   #poll(): PollResult {
     if (this.#phase === "disposed" || this.#phase === "failed") return "done";
     if (this.#phase !== "running") return "pending";
+    if (this.#o.autoAdvance) this.#consumeLoadedHead();
     const cmds: FetchCmd[] = [];
     const budget = this.#o.budget ?? 3;
     const window = this.#o.lookAheadBytes ?? 2 * 1024 * 1024;
@@ -541,6 +550,7 @@ export class HlsPeer {
       });
       if (this.#incomingFrom >= 0 && slot.variant === this.#cur) this.#incomingFrom = -1;
     }
+    if (this.#o.autoAdvance) this.#consumeLoadedHead();
     this.#wake();
   }
 
@@ -652,14 +662,36 @@ export class HlsPeer {
     return this.#master;
   }
 
-  /** The reader finished the segment at the head of the plan: move on (HLS-6, HLS-11). */
-  advanceReader(): void {
-    if (this.#plan.length <= 1 && !this.#extend()) return;
-    this.#plan.shift();
+  #consumeLoadedHead(): void {
+    for (;;) {
+      const head = this.#plan[0];
+      const seg = head && this.#segment(head);
+      if (!head || !seg || this.#slotOf(head)?.state !== "loaded") return;
+      const init = seg.init && this.#variants[head.variant]?.inits.get(initKey(seg.init));
+      if (init && init.state !== "loaded") return;
+      this.#reportCached(this.#slotOf(head)!);
+      if (!this.advanceReader()) return;
+    }
+  }
+
+  /** Every entry the reader passed plus the remaining plan: the whole path, in order. */
+  path(): PlanEntry[] {
+    return [...this.#history, ...this.#plan].map((e) => ({ ...e }));
+  }
+
+  /**
+   * The reader finished the segment at the head of the plan: move on (HLS-6, HLS-11).
+   * False at the end of what is known.
+   */
+  advanceReader(): boolean {
+    if (this.#plan.length <= 1 && !this.#extend()) return false;
+    const passed = this.#plan.shift();
+    if (passed) this.#history.push(passed);
     this.#scan = { index: 0, ahead: 0 };
     if (this.#incomingFrom > 0) this.#incomingFrom--;
     this.#readerOffset = 0;
     this.#wake();
+    return true;
   }
 
   /**
@@ -710,7 +742,7 @@ export class HlsPeer {
   progress(): { readerTime: number | null; downloadHeadTime: number | null } {
     const head = this.#plan[0];
     const seg = head && this.#segment(head);
-    if (!seg) return { readerTime: null, downloadHeadTime: null };
+    if (!seg || this.#o.autoAdvance) return { readerTime: null, downloadHeadTime: null };
     const readerTime = seg.start + this.#readerOffset;
     let headTime = seg.start;
     for (const e of this.#plan) {
