@@ -20,6 +20,10 @@ export interface AbrPeerSurface {
   progress?(): AbrProgress;
   /** Called when ABR wants the peer polled again (a decision changed). */
   wake?(): void;
+  /** [+] Nominal segment duration in seconds (model-predictive policies size segments with it). */
+  segmentDuration?(): number | null;
+  /** [+] The variant index to start on; default: the policy's pick from the fallback estimate. */
+  initialVariant?(): number;
 }
 
 /** One throughput observation (DL-11). */

@@ -1,0 +1,60 @@
+/** `BytesFile` over a Node file handle: positional reads/writes, datasync. */
+import { type FileHandle, open } from "node:fs/promises";
+import type { BytesFile } from "./backend.js";
+
+export class DiskFile implements BytesFile {
+  readonly #fh: FileHandle;
+  #closed = false;
+
+  private constructor(fh: FileHandle) {
+    this.#fh = fh;
+  }
+
+  static async open(path: string, flags: "r" | "r+" | "w+"): Promise<DiskFile> {
+    return new DiskFile(await open(path, flags));
+  }
+
+  async write(offset: number, bytes: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const { bytesWritten } = await this.#fh.write(
+        bytes,
+        done,
+        bytes.byteLength - done,
+        offset + done,
+      );
+      done += bytesWritten;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.#fh.read(buf, done, length - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === length ? buf : buf.subarray(0, done);
+  }
+
+  async sync(): Promise<void> {
+    await this.#fh.datasync();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#fh.close();
+  }
+}
+
+/** fsync a directory so a rename inside it is durable (STORE-2). */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
