@@ -6,7 +6,7 @@
 import { CancelToken } from "../core/cancel.js";
 import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
-import type { FetchCmd, PollResult, Priority } from "../dl/types.js";
+import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
 import type { VariantInfo } from "../events/domains/abr.js";
 import type { HlsEvent } from "../events/domains/hls.js";
@@ -221,18 +221,19 @@ export class HlsPeer {
     }
   }
 
-  #surface() {
+  #surface(): Peer {
     // The peer object the Downloader polls and ABR observes (DL-2, ABR-3).
-    return {
-      poll: (): PollResult => this.#poll(),
-      priority: (): Priority => this.#o.priority ?? "high",
-      variants: (): readonly VariantInfo[] => this.#variants.map((v) => v.info),
+    const surface: Peer = {
+      poll: () => this.#poll(),
+      priority: () => this.#o.priority ?? "high",
+      variants: () => this.#variants.map((v) => v.info),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
-      initialVariant: (): number | undefined => this.#o.variant,
-      segmentDuration: (): number | null =>
-        this.#variants[this.#cur]?.playlist.targetDuration ?? null,
+      segmentDuration: () => this.#variants[this.#cur]?.playlist.targetDuration ?? null,
     };
+    const fixed = this.#o.variant;
+    if (fixed !== undefined) surface.initialVariant = () => fixed;
+    return surface;
   }
 
   #chooseInitial(): void {
