@@ -497,7 +497,7 @@ export class HlsPeer {
         this.#after(delay, () => this.#wake());
         return;
       }
-      this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }));
+      this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }), err);
       return;
     }
     const body = concat(chunks);
@@ -582,22 +582,23 @@ export class HlsPeer {
     return undefined;
   }
 
-  #failSlot(slot: Slot, err: PlectrumError): void {
+  /** `cause` (the network error, when there is one) is what the events describe. */
+  #failSlot(slot: Slot, err: PlectrumError, cause: PlectrumError = err): void {
     slot.state = "failed";
     this.#publish({
       type: "SegmentFailed",
       variant: slot.variant,
       segment: slot.sequence,
-      error: errorInfo(err),
+      error: errorInfo(cause),
     });
-    this.#fail(err);
+    this.#fail(err, cause);
   }
 
-  #fail(err: PlectrumError): void {
+  #fail(err: PlectrumError, cause: PlectrumError = err): void {
     if (this.#phase === "failed" || this.#phase === "disposed") return;
     this.#phase = "failed";
     this.#error = err;
-    this.#publish({ type: "Error", error: errorInfo(err) });
+    this.#publish({ type: "Error", error: errorInfo(cause) });
     this.#stopTimers();
     this.#settled?.reject(err);
     this.#handle?.wake();
