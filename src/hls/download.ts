@@ -52,10 +52,8 @@ export async function downloadHls(
   url: string,
   options: DownloadHlsOptions,
 ): Promise<DownloadHlsResult> {
-  const po: HlsPeerOptions = {
-    downloader: options.downloader,
-    lookAheadBytes: Number.POSITIVE_INFINITY,
-  };
+  const po: HlsPeerOptions = { downloader: options.downloader, autoAdvance: true };
+  if (options.lookAheadBytes !== undefined) po.lookAheadBytes = options.lookAheadBytes;
   if (options.store !== undefined) po.store = options.store;
   if (options.abr) po.abr = options.abr;
   if (options.variant !== undefined) po.variant = options.variant;

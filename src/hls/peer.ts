@@ -252,7 +252,8 @@ export class HlsPeer {
       if (o.variant !== undefined) this.#abr.setMode({ kind: "manual", index: o.variant });
       // A manual or capped start is claimed at the first boundary like any switch.
       this.#cur = this.#abr.current();
-      this.#applyClaim(0);
+      this.#applyClaim();
+      this.#switchedFrom = null; // the start is not a switch
       return;
     }
     if (o.variant !== undefined) {
@@ -303,8 +304,11 @@ export class HlsPeer {
     return this.#variants[e.variant]?.segments.get(e.sequence);
   }
 
-  /** Claim a pending ABR switch at the boundary before plan index `at` (HLS-8). */
-  #applyClaim(at: number): void {
+  /**
+   * Claim a pending ABR switch at a segment boundary (HLS-8). The `VariantChanged` notice
+   * goes out when the first entry of the new variant joins the plan.
+   */
+  #applyClaim(): void {
     if (!this.#abr) return;
     const c = this.#abr.claim();
     if (c.kind !== "Ready") return;
@@ -314,21 +318,34 @@ export class HlsPeer {
       return;
     }
     if (!this.#abr.commit(claim)) return;
-    const from = this.#cur;
+    this.#switchedFrom ??= this.#cur;
     this.#cur = claim.to;
-    this.#incomingFrom = at;
-    this.#publish({ type: "VariantChanged", from, to: claim.to, atSegment: at });
+  }
+
+  /** Variant the plan switched away from, until the first entry of the new one is planned. */
+  #switchedFrom: number | null = null;
+
+  #push(e: PlanEntry): true {
+    this.#plan.push(e);
+    const from = this.#switchedFrom;
+    if (from !== null) {
+      this.#switchedFrom = null;
+      this.#incomingFrom = this.#plan.length - 1;
+      if (from !== e.variant) {
+        this.#publish({ type: "VariantChanged", from, to: e.variant, atSegment: e.sequence });
+      }
+    }
+    return true;
   }
 
   /** Append the next plan entry (a segment boundary); false at the end of what is known. */
   #extend(): boolean {
     const last = this.#plan.at(-1);
     if (!last) return false;
-    this.#applyClaim(this.#plan.length);
+    this.#applyClaim();
     if (last.variant === this.#cur) {
       if (!this.#variants[this.#cur]?.segments.has(last.sequence + 1)) return false;
-      this.#plan.push({ variant: this.#cur, sequence: last.sequence + 1 });
-      return true;
+      return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
     }
     const seg = this.#segment(last);
     if (!seg) return false;
@@ -341,8 +358,7 @@ export class HlsPeer {
         ? this.#variants[this.#cur]?.segments.get(next.sequence + 1)
         : next;
     if (!landing) return false;
-    this.#plan.push({ variant: this.#cur, sequence: landing.sequence });
-    return true;
+    return this.#push({ variant: this.#cur, sequence: landing.sequence });
   }
 
   #poll(): PollResult {

@@ -37,6 +37,7 @@ export interface HarnessOptions {
   disk?: boolean;
   minSwitchIntervalMs?: number;
   maxConcurrent?: number;
+  softTimeoutMs?: number;
 }
 
 export function serve(server: FaultServer, files: Map<string, FixtureFile>): void {
@@ -63,7 +64,13 @@ export async function hlsHarness(
       abrSettings.minSwitchIntervalMs = options.minSwitchIntervalMs;
     }
     const abr = createAbrController(abrSettings);
-    const dl = new Downloader({ http, abr, bus, maxConcurrent: options.maxConcurrent ?? 5 });
+    const dl = new Downloader({
+      http,
+      abr,
+      bus,
+      maxConcurrent: options.maxConcurrent ?? 5,
+      softTimeoutMs: options.softTimeoutMs ?? 2_000,
+    });
     return { http, abr, dl };
   };
   let parts = make();
@@ -99,4 +106,13 @@ export async function hlsHarness(
     },
   };
   return h;
+}
+
+/** Let real I/O run until `cond()` holds (bounded; throws if it never does). */
+export async function until(cond: () => boolean, what = "condition"): Promise<void> {
+  for (let i = 0; i < 4000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
