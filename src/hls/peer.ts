@@ -661,6 +661,21 @@ export class HlsPeer {
     return this.#plan.map((e) => ({ ...e }));
   }
 
+  /** True when the init section of `variant` is loaded. */
+  isInitLoaded(variant: number, init: InitSection): boolean {
+    return this.#variants[variant]?.inits.get(initKey(init))?.state === "loaded";
+  }
+
+  /** Decrypted length of a loaded init section (its estimate before). */
+  initLength(variant: number, init: InitSection): number {
+    return this.#variants[variant]?.inits.get(initKey(init))?.bytes ?? 0;
+  }
+
+  /** Decrypted length of a loaded segment (its estimate before). */
+  segmentLength(e: PlanEntry): number {
+    return this.#slotOf(e)?.bytes ?? 0;
+  }
+
   /** True when the entry's segment is loaded (cached or fetched). */
   isLoaded(e: PlanEntry): boolean {
     return this.#slotOf(e)?.state === "loaded";
