@@ -21,7 +21,6 @@ export { DEFAULT_PLAYLIST_LIMITS, type PlaylistLimits, parsePlaylist } from "./p
 export { HlsPeer, type HlsPeerOptions, type PlanEntry } from "./peer.js";
 export {
   HlsByteSource,
-  isHlsContentType,
   isHlsUrl,
   openHls,
   type VariantNotice,

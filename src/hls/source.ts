@@ -36,13 +36,6 @@ interface Piece {
 
 type Waiter = () => void;
 
-const HLS_TYPES = [
-  "application/vnd.apple.mpegurl",
-  "application/x-mpegurl",
-  "audio/mpegurl",
-  "audio/x-mpegurl",
-];
-
 /** RES-1: a URL whose path ends in `.m3u8` (query and fragment ignored). */
 export function isHlsUrl(url: string): boolean {
   try {
@@ -50,12 +43,6 @@ export function isHlsUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** RES-1: an HLS content-type. */
-export function isHlsContentType(contentType: string | undefined): boolean {
-  const ct = contentType?.split(";")[0]?.trim().toLowerCase();
-  return ct !== undefined && HLS_TYPES.includes(ct);
 }
 
 export class HlsByteSource {

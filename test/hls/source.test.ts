@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type HlsByteSource, isHlsContentType, isHlsUrl, openHls } from "../../src/hls/index.js";
+import { isHlsContentType } from "../../src/file/index.js";
+import { type HlsByteSource, isHlsUrl, openHls } from "../../src/hls/index.js";
 import { createResource } from "../../src/resource/index.js";
 import { initPlain, makeHlsFixture } from "../support/hls-fixtures.js";
 import { type HlsHarness, hlsHarness } from "../support/hls-harness.js";
@@ -16,7 +17,7 @@ afterEach(async () => {
 const cat = (parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
 
 describe("HLS byte view (RES-1, RES-3)", () => {
-  it("RES-1: HLS is chosen for .m3u8 URLs and HLS content-types", () => {
+  it("RES-1: HLS is chosen for .m3u8 URLs (and, with file/, HLS content-types)", () => {
     expect(isHlsUrl("http://h/a/master.m3u8?token=x#t")).toBe(true);
     expect(isHlsUrl("http://h/a/master.M3U8")).toBe(true);
     expect(isHlsUrl("http://h/a/file.mp3")).toBe(false);
