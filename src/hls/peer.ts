@@ -510,7 +510,11 @@ export class HlsPeer {
         });
         const delay = (this.#o.transientBackoffMs ?? 500) * round;
         slot.notBefore = this.#clock.now() + delay;
-        this.#after(delay, () => this.#wake());
+        // The timer, not a clock comparison, ends the back-off (timers may fire a tick early).
+        this.#after(delay, () => {
+          slot.notBefore = 0;
+          this.#wake();
+        });
         return;
       }
       this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }), err);
