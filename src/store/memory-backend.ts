@@ -40,6 +40,11 @@ class MemFile implements BytesFile {
     return this.data.slice(offset, Math.max(offset, end));
   }
 
+  async truncate(length: number): Promise<void> {
+    if (length > this.length) await this.write(this.length, new Uint8Array(length - this.length));
+    else this.length = length;
+  }
+
   async sync(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -158,6 +158,7 @@ export class WriterImpl implements ResourceWriter {
     await this.#drain();
     this.resource.clear();
     this.#sinceCheckpoint = 0;
+    await this.#part.truncate(0);
     await this.resource.core.backend.record(this.resource.assetRoot, this.resource.key, undefined);
   }
 
@@ -208,6 +209,8 @@ export class WriterImpl implements ResourceWriter {
       throw new StoreError("Incomplete", `${r.key} misses bytes [${gap.start}, ${gap.end})`);
     this.#closed = true;
     try {
+      // Bytes past the total (an earlier, longer attempt's) must not reach the canonical file.
+      await this.#part.truncate(total);
       await r.core.backend.commitPart(r.assetRoot, r.key, this.#part);
       await r.core.backend.record(r.assetRoot, r.key, { ...r.snapshot(), state: "committed" });
       r.markCommitted();
