@@ -180,4 +180,27 @@ describe("Downloader scheduling", () => {
     await dl.close();
     await http.close();
   });
+
+  it("DL-2 DL-7: a peer that keeps answering with dead commands cannot starve the event loop", async () => {
+    const http = testClient();
+    const dl = new Downloader({ http });
+    const rec = new Recorder();
+    const dead = CancelToken.root();
+    dead.cancel();
+    let n = 0;
+    const handle = dl.register({
+      poll: () => [rec.cmd(`dead${n++}`, server.bytesUrl(1, 1, "dead"), { epoch: dead })],
+      priority: () => "low",
+    });
+    // Timers and I/O still run while the peer spins.
+    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1));
+    handle.dispose();
+    await dl.close();
+    expect(n).toBeGreaterThan(1);
+    for (let i = 0; i < n; i++) expect(rec.count(`dead${i}`)).toBe(1);
+    expect(rec.completions.get("dead0")?.[0]?.error?.kind).toBe("Cancelled");
+    expect(server.requestsTo("/bytes/1/1/dead")).toHaveLength(0);
+    await http.close();
+  });
 });
