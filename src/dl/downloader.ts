@@ -96,7 +96,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#http = options.http ?? createHttpClient({ clock: this.#clock });
     this.#ownsHttp = options.http === undefined;
     // Without `abr`, A is the default AbrController (the generic default); the cast states that.
-    this.abr = options.abr ?? (createAbrController({ clock: this.#clock }) as AbrRegistry as A);
+    this.abr =
+      options.abr ??
+      (createAbrController({ clock: this.#clock, ...options.abrSettings }) as AbrRegistry as A);
     this.bus = options.bus ?? EventBus.root({ clock: this.#clock });
     this.#token = options.parent ? options.parent.child() : CancelToken.root();
     this.#token.onCancel(() => void this.close());

@@ -32,7 +32,7 @@ function startedUrls(t: CapTracker): string[] {
 }
 
 describe("Downloader scheduling", () => {
-  it("DL-1: defaults are cap 5, soft timeout 2 s, no demand throttle, hang timeout 60 s; bad values are typed errors", async () => {
+  it("DL-1: defaults are cap 5, soft timeout 2 s, no demand throttle, hang timeout 60 s, an ABR controller; bad values are typed errors", async () => {
     expect(DOWNLOADER_DEFAULTS).toEqual({
       maxConcurrent: 5,
       softTimeoutMs: 2_000,
@@ -45,6 +45,12 @@ describe("Downloader scheduling", () => {
     expect(() => new Downloader({ http: testClient(), maxConcurrent: 1.5 })).toThrow(
       /maxConcurrent must be a non-negative integer/,
     );
+    // Default ABR controller, configured through abrSettings and typed as AbrController.
+    const clock = new VirtualClock(5);
+    const configured = new Downloader({ clock, abrSettings: { minSwitchIntervalMs: 1 } });
+    expect(configured.abr.clock).toBe(clock);
+    expect(configured.abr.policy.name).toBe("classic");
+    await configured.close(); // also closes the HTTP client it created
     // The default cap: 12 commands, never more than 5 in flight.
     const http = testClient();
     const dl = new Downloader({ http });
