@@ -22,6 +22,8 @@ export interface MpcOptions extends PredictorOptions {
   rebufferPenalty: number | null;
   /** Multiplies the rebuffering penalty inside the plan (robustness against mispredictions). */
   rebufferWeight: number;
+  /** Multiplies the switching term inside the plan. */
+  switchWeight: number;
   /** Buffer assumed when the peer does not report one (s). */
   unknownBufferS: number;
   /** Down-switches at or below this buffer are rescues (UrgentDownSwitch, ABR-5). */
@@ -34,9 +36,11 @@ export const MPC_DEFAULTS: MpcOptions = {
   name: "mpc",
   horizon: 5,
   window: 5,
-  errorWeight: 1,
+  errorWeight: 0.5,
+  capByEstimate: true,
   rebufferPenalty: null,
-  rebufferWeight: 1,
+  rebufferWeight: 2,
+  switchWeight: 1,
   unknownBufferS: 10,
   urgentBufferS: 5,
   minSwitchIntervalMs: 0,
@@ -53,6 +57,7 @@ export function planFirstStep(
   segS: number,
   horizon: number,
   penalty: number,
+  switchWeight = 1,
 ): VariantInfo {
   const mbps = levels.map((v) => v.bandwidth / 1e6);
   const dl = levels.map((v) => ttfbS + (v.bandwidth * segS) / bps);
@@ -64,7 +69,7 @@ export function planFirstStep(
       const t = dl[q]!;
       const rebuf = Math.max(t - buf, 0);
       const b = Math.max(buf - t, 0) + segS;
-      const r = reward + mbps[q]! - penalty * rebuf - Math.abs(mbps[q]! - prev);
+      const r = reward + mbps[q]! - penalty * rebuf - switchWeight * Math.abs(mbps[q]! - prev);
       const h = d === 0 ? q : head;
       if (d + 1 === horizon) {
         if (r >= bestReward) {
@@ -102,6 +107,7 @@ export function mpcPolicy(options: Partial<MpcOptions> = {}): AbrPolicy {
         segS,
         o.horizon,
         penalty,
+        o.switchWeight,
       );
       return decisionFor(view, pick, o.urgentBufferS);
     },

@@ -16,6 +16,8 @@ export interface PredictorOptions {
   window: number;
   /** 1 = divide by (1 + max error) like robustMPC; 0 = no discount. */
   errorWeight: number;
+  /** Also cap the prediction by the ABR-1 estimate. */
+  capByEstimate: boolean;
 }
 
 export function robustPrediction(
@@ -31,5 +33,5 @@ export function robustPrediction(
     const pred = harmonicMean(bps.slice(Math.max(0, i - o.window), i));
     maxErr = Math.max(maxErr, Math.abs(pred - bps[i]!) / bps[i]!);
   }
-  return Math.min(hm, estimateBps) / (1 + o.errorWeight * maxErr);
+  return (o.capByEstimate ? Math.min(hm, estimateBps) : hm) / (1 + o.errorWeight * maxErr);
 }
