@@ -41,20 +41,31 @@ describe("open()", () => {
     expect(s.server.requests).toHaveLength(0);
   });
 
-  it("RES-1: a .m3u8 URL goes to the HLS side (a typed Unsupported error until it is plugged in)", async () => {
-    const err = await s.open(s.server.url("/live/index.m3u8")).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedResourceError);
-    expect(s.server.requests).toHaveLength(0);
+  function servePlaylist(playlistPath: string, contentType?: string): Buffer {
+    const seg = [bodyBytes(41, 30_000), bodyBytes(42, 20_000)];
+    s.server.route("/hls/s0.ts", { body: seg[0] as Uint8Array });
+    s.server.route("/hls/s1.ts", { body: seg[1] as Uint8Array });
+    const text =
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:4.0,\ns0.ts\n#EXTINF:4.0,\ns1.ts\n#EXT-X-ENDLIST\n";
+    s.server.route(playlistPath, {
+      body: new TextEncoder().encode(text),
+      ...(contentType ? { contentType } : {}),
+    });
+    return Buffer.concat(seg);
+  }
+
+  it("RES-1: a .m3u8 URL opens the HLS peer: the byte view is the segments in order", async () => {
+    const media = servePlaylist("/hls/index.m3u8");
+    const res = await s.open(s.server.url("/hls/index.m3u8"));
+    expect((await readAll(res)).equals(media)).toBe(true);
+    expect(s.server.gets("/hls/index.m3u8")).toBe(1);
   });
 
-  it("RES-1: an HLS content-type on a plain URL is routed to HLS, leaving no file behind", async () => {
-    s.server.route("/playlist", {
-      body: new TextEncoder().encode("#EXTM3U\n"),
-      contentType: "application/vnd.apple.mpegurl",
-    });
-    const err = await s.open(s.server.url("/playlist")).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedResourceError);
-    expect((await walk(s.root)).filter((f) => f.includes("playlist"))).toEqual([]);
+  it("RES-1: an HLS content-type on a plain URL is routed to HLS, leaving no progressive file behind", async () => {
+    const media = servePlaylist("/hls/playlist", "application/vnd.apple.mpegurl");
+    const res = await s.open(s.server.url("/hls/playlist"));
+    expect((await readAll(res)).equals(media)).toBe(true);
+    expect((await walk(s.root)).filter((f) => /\.part$|\.lock$/.test(f))).toEqual([]);
   });
 
   it("RES-1: other schemes are a typed error", async () => {
