@@ -68,10 +68,13 @@ describe("open()", () => {
     expect((await walk(s.root)).filter((f) => /\.part$|\.lock$/.test(f))).toEqual([]);
   });
 
-  it("RES-1: other schemes are a typed error", async () => {
+  it("RES-1: other schemes and remote file: URLs are typed errors", async () => {
     await expect(s.open("ftp://example.invalid/x.bin")).rejects.toMatchObject({
       code: "FILE_BAD_ARGUMENT",
     });
+    await expect(s.open("file://remote-host/x.bin")).rejects.toBeInstanceOf(
+      UnsupportedResourceError,
+    );
   });
 });
 
