@@ -154,7 +154,11 @@ export class FileSession implements PeerOwner {
 
   #elect(): void {
     if (this.#peer || this.#electing || this.#failure || this.#readers.size === 0) return;
-    if (this.handle.state() === "committed") return;
+    if (this.handle.state() === "committed") {
+      // Another process finished it while we waited for the claim (the claim reloads it).
+      this.#started.resolve();
+      return;
+    }
     this.#retry?.cancel();
     this.#retry = undefined;
     this.#electing = true;

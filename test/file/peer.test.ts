@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { VirtualClock } from "../../src/core/clock.js";
 import type { NetError } from "../../src/core/errors.js";
 import { FileError } from "../../src/file/errors.js";
+import { open } from "../../src/resource/open.js";
+import { DiskStore } from "../../src/store/index.js";
 import { bodyBytes, burst } from "../support/fault-server.js";
 import { rangeStart, readAll, type Stack, stack, walk } from "./harness.js";
 
@@ -323,5 +326,36 @@ describe("FilePeer failures", () => {
       { error: { retryable: false, kind: "RetryExhausted" } },
     ]);
     expect(s.server.gets(path)).toBe(2);
+  });
+});
+
+describe("FilePeer across stores", () => {
+  it("FILE-2, STORE-2, CORE-2, CORE-4: a claim held elsewhere is retried on the injected clock; the survivor resumes from the other's bytes on disk", async () => {
+    s = await stack();
+    const size = 900_000;
+    const path = `/bytes/23/${size}/elsewhere.bin`;
+    s.server.setFaults(path, { dripBytesPerSec: 2_000_000 });
+    const url = s.server.url(path);
+    // A second store on the same root stands for another process sharing the cache.
+    const other = await DiskStore.open({ root: s.root });
+    const clock = new VirtualClock();
+    try {
+      const first = await s.open(url);
+      expect(await first.waitRange(0, 250_000)).toBe("ready");
+      const second = open(url, { downloader: s.downloader, store: other, bus: s.bus, clock });
+      await clock.advance(2_000); // claim held by `first`: the second keeps retrying
+      expect(s.server.gets(path)).toBe(1);
+      await first.close(); // releases the claim, ranges checkpointed on disk
+      await clock.advance(500); // the next retry takes the claim over
+      const res = await second;
+      expect((await readAll(res)).equals(bodyBytes(23, size))).toBe(true);
+      const gets = s.server.requestsTo(path, "GET");
+      expect(gets).toHaveLength(2);
+      expect(rangeStart(gets[1]?.range)).toBeGreaterThanOrEqual(250_000);
+      await res.close();
+      expect(clock.pendingTimers).toBe(0);
+    } finally {
+      await other.close();
+    }
   });
 });
