@@ -100,7 +100,7 @@ export class Session implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.progress.close();
+    this.progress.close(false);
     for (const fn of this.#cleanups.splice(0).reverse()) await fn();
     const file = this.#eventsFile;
     if (file) {

@@ -32,8 +32,6 @@ export interface OpenOptions extends FileOptions {
   clock?: Clock;
 }
 
-export { isHlsUrl };
-
 /** RES-1/RES-3: the HLS peer's byte view (init + segments of the playback path). */
 async function openHls(url: string, options: OpenOptions, bus: EventBus): Promise<Resource> {
   const o: Parameters<typeof openHlsSource>[1] = {

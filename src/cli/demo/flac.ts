@@ -18,13 +18,16 @@ function crc8(bytes: Uint8Array): number {
   return crc;
 }
 
+const CRC16_TABLE = Uint16Array.from({ length: 256 }, (_, n) => {
+  let crc = n << 8;
+  for (let i = 0; i < 8; i++)
+    crc = crc & 0x8000 ? ((crc << 1) ^ 0x8005) & 0xffff : (crc << 1) & 0xffff;
+  return crc;
+});
+
 function crc16(bytes: Uint8Array): number {
   let crc = 0;
-  for (const b of bytes) {
-    crc ^= b << 8;
-    for (let i = 0; i < 8; i++)
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x8005) & 0xffff : (crc << 1) & 0xffff;
-  }
+  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[(crc >> 8) ^ b]!;
   return crc;
 }
 
@@ -84,6 +87,10 @@ export function flacSegments(
     throw new RangeError(`rate x segment seconds must be a multiple of ${BLOCK} samples`);
   }
   const total = perSegment * segments;
+  // An integer tone repeats every second: compute one second of it once.
+  const second = Int16Array.from({ length: rate }, (_, i) =>
+    Math.round(6000 * Math.sin((2 * Math.PI * Math.round(tone) * i) / rate)),
+  );
   const out: Uint8Array[] = [];
   let frame = 0;
   for (let s = 0; s < segments; s++) {
@@ -92,8 +99,7 @@ export function flacSegments(
       const n = BLOCK;
       const pcm = new Int16Array(n);
       const t0 = s * perSegment + off;
-      for (let i = 0; i < n; i++)
-        pcm[i] = Math.round(6000 * Math.sin((2 * Math.PI * tone * (t0 + i)) / rate));
+      for (let i = 0; i < n; i++) pcm[i] = second[(t0 + i) % rate]!;
       parts.push(flacFrame(frame++, pcm));
     }
     out.push(Buffer.concat(parts));

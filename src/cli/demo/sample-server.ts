@@ -20,6 +20,8 @@ export interface SampleServer {
   /** URL of the master playlist. */
   url: string;
   variants: number;
+  /** Bit rate of each variant (bit/s). */
+  bitrates: number[];
   /** Seconds of audio. */
   duration: number;
   close(): Promise<void>;
@@ -115,6 +117,7 @@ export async function startSampleServer(options: SampleStreamOptions = {}): Prom
   return {
     url: `http://127.0.0.1:${port}/demo/master.m3u8`,
     variants: o.rates.length,
+    bitrates: o.rates.map((r) => r * 16),
     duration: o.segments * o.segmentSeconds,
     close: () =>
       new Promise<void>((resolve) => {

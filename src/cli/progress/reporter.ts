@@ -82,14 +82,18 @@ export class ProgressReporter {
     else this.#opts.stream.write(`${text}\n`);
   }
 
-  /** Final draw, stop the timer, unsubscribe. Idempotent. */
-  close(): void {
+  /**
+   * Stop the timer and unsubscribe; with `finalDraw` (success) draw the last state first.
+   * A failed run skips it, so its error stays the one line that matters (CLI-5). Idempotent.
+   */
+  close(finalDraw = true): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#timer?.cancel();
     this.#unsubscribe?.();
     if (this.#opts.mode === "off") return;
-    this.#draw();
+    if (finalDraw) this.#draw();
+    else this.#log?.clear();
     this.#log?.done();
   }
 }
