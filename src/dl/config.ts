@@ -11,7 +11,7 @@ export interface PreemptOptions {
   afterMs: number;
 }
 
-export interface DownloaderOptions {
+export interface DownloaderOptions<A extends AbrRegistry = AbrRegistry> {
   /** Global cap on fetches in flight, both paths, all peers. 0 parks everything. Default 5. */
   maxConcurrent?: number;
   /** LoadSlow / onSlow after this long in flight (DL-10). Default 2 000 ms. */
@@ -24,8 +24,8 @@ export interface DownloaderOptions {
   preempt?: PreemptOptions;
   /** The HTTP client every fetch goes through. Default: `createHttpClient()`, owned and closed by the downloader. */
   http?: HttpClient;
-  /** The ABR controller fed with peers and bandwidth samples. Default: `IdOnlyAbrRegistry`. */
-  abr?: AbrRegistry;
+  /** The ABR controller fed with peers and bandwidth samples. Default: `createAbrController({ clock })`. */
+  abr?: A;
   /** Time source for waits, timers and event timestamps (CORE-2). Default: the system clock. */
   clock?: Clock;
   /** Cancelling this token shuts the downloader down (DL-14). */
@@ -58,7 +58,7 @@ function nonNegative(name: string, value: number, integer: boolean): number {
   return value;
 }
 
-export function resolveConfig(o: DownloaderOptions): ResolvedConfig {
+export function resolveConfig<A extends AbrRegistry>(o: DownloaderOptions<A>): ResolvedConfig {
   return {
     maxConcurrent: nonNegative("maxConcurrent", o.maxConcurrent ?? DEFAULTS.maxConcurrent, true),
     softTimeoutMs: nonNegative("softTimeoutMs", o.softTimeoutMs ?? DEFAULTS.softTimeoutMs, false),

@@ -6,12 +6,14 @@
  * callback that re-enters (an `onComplete` that registers, enqueues, disposes or closes) can
  * never observe a half-updated scheduler. See CONTEXT.md for the invariants.
  */
+import { type AbrController, createAbrController } from "../abr/controller.js";
 import type { AbrRegistry } from "../abr/types.js";
 import { CancelToken } from "../core/cancel.js";
 import type { Clock, Timer } from "../core/clock.js";
 import { cancelledError } from "../core/errors.js";
 import { EventBus } from "../events/bus.js";
 import type { Priority } from "../events/domains/downloader.js";
+import { createHttpClient } from "../net/client.js";
 import type { HttpClient } from "../net/types.js";
 import { type DownloaderOptions, type ResolvedConfig, resolveConfig } from "./config.js";
 import {
@@ -25,7 +27,6 @@ import {
 } from "./entry.js";
 import { DownloaderClosedError } from "./errors.js";
 import { complete, publish, type RunContext, runFetch } from "./fetch-run.js";
-import { IdOnlyAbrRegistry } from "./id-registry.js";
 import { PeerHandle, type PeerHost } from "./peer-handle.js";
 import { Slots } from "./slots.js";
 import type { BatchResult, ExecCmd, FetchCmd, Peer } from "./types.js";
@@ -54,14 +55,19 @@ export interface DownloaderSnapshot {
   peers: number;
 }
 
-export class Downloader implements AsyncDisposable {
+/**
+ * `A` is the ABR controller's type: `AbrController` by default (the downloader creates one),
+ * or whatever `AbrRegistry` the caller passes as `abr`.
+ */
+export class Downloader<A extends AbrRegistry = AbrController> implements AsyncDisposable {
   /** Downloader-level events (HangDetected); peer buses default to its children. */
   readonly bus: EventBus;
+  /** The ABR controller every peer is registered with (DL-2) and every GET feeds (DL-11). */
+  readonly abr: A;
   readonly #cfg: ResolvedConfig;
   readonly #clock: Clock;
   readonly #http: HttpClient;
   readonly #ownsHttp: boolean;
-  readonly #abr: AbrRegistry;
   readonly #token: CancelToken;
   readonly #peers = new Map<number, PeerState>();
   readonly #slots = new Slots();
@@ -82,12 +88,13 @@ export class Downloader implements AsyncDisposable {
   #preemptPending = 0;
   #callbackErrors = 0;
 
-  constructor(options: DownloaderOptions & { http: HttpClient }) {
+  constructor(options: DownloaderOptions<A> = {}) {
     this.#cfg = resolveConfig(options);
     this.#clock = this.#cfg.clock;
-    this.#http = options.http;
-    this.#ownsHttp = false;
-    this.#abr = options.abr ?? new IdOnlyAbrRegistry();
+    this.#http = options.http ?? createHttpClient({ clock: this.#clock });
+    this.#ownsHttp = options.http === undefined;
+    // Without `abr`, A is the default AbrController (the generic default); the cast states that.
+    this.abr = options.abr ?? (createAbrController({ clock: this.#clock }) as AbrRegistry as A);
     this.bus = options.bus ?? EventBus.root({ clock: this.#clock });
     this.#token = options.parent ? options.parent.child() : CancelToken.root();
     this.#token.onCancel(() => void this.close());
@@ -107,7 +114,7 @@ export class Downloader implements AsyncDisposable {
       http: this.#http,
       clock: this.#clock,
       softTimeoutMs: this.#cfg.softTimeoutMs,
-      abr: this.#abr,
+      abr: this.abr,
       token: this.#token,
       finish: (e) => this.#finish(e),
       progress: () => this.#watchdog.progress(),
@@ -142,7 +149,7 @@ export class Downloader implements AsyncDisposable {
   register(peer: Peer, options: RegisterOptions = {}): PeerHandle {
     if (this.#closing) throw new DownloaderClosedError();
     const bus = options.bus ?? this.bus.scoped();
-    const id = this.#abr.register(peer, bus);
+    const id = this.abr.register(peer, bus);
     const ps: PeerState = {
       id,
       peer,
@@ -478,7 +485,7 @@ export class Downloader implements AsyncDisposable {
     const cancelled = ps.queued.size + ps.inFlight;
     this.#peers.delete(ps.id);
     ps.token.cancel("PeerCancel");
-    this.#guard(() => this.#abr.unregister(ps.id));
+    this.#guard(() => this.abr.unregister(ps.id));
     ps.bus.publish({ domain: "downloader", type: "PeerDisposed", peerId: ps.id, cancelled });
     this.#schedule();
   }

@@ -203,7 +203,8 @@ async function wholeBody(
     await res.dispose().catch(() => {});
     throw err;
   }
-  out.body = Buffer.concat(chunks);
+  const joined = Buffer.concat(chunks);
+  out.body = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
 function terminate(

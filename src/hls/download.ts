@@ -33,6 +33,8 @@ export interface DownloadHlsOptions {
   /** One concatenated media file (init + segments). */
   outFile?: string;
   onProgress?: (p: HlsProgress) => void;
+  /** How far ahead of the download head a variant choice is fixed (HLS-6; 2 MiB). */
+  lookAheadBytes?: number;
   bus?: EventBus;
   clock?: Clock;
   aes?: Aes128Cbc;
@@ -50,10 +52,8 @@ export async function downloadHls(
   url: string,
   options: DownloadHlsOptions,
 ): Promise<DownloadHlsResult> {
-  const po: HlsPeerOptions = {
-    downloader: options.downloader,
-    lookAheadBytes: Number.POSITIVE_INFINITY,
-  };
+  const po: HlsPeerOptions = { downloader: options.downloader, autoAdvance: true };
+  if (options.lookAheadBytes !== undefined) po.lookAheadBytes = options.lookAheadBytes;
   if (options.store !== undefined) po.store = options.store;
   if (options.abr) po.abr = options.abr;
   if (options.variant !== undefined) po.variant = options.variant;
@@ -86,7 +86,7 @@ export async function downloadHls(
   try {
     await peer.start();
     await peer.whenComplete();
-    const entries = peer.plan();
+    const entries = peer.path();
     const exportOptions: { dir?: string; file?: string } = {};
     if (options.outDir) exportOptions.dir = options.outDir;
     if (options.outFile) exportOptions.file = options.outFile;

@@ -19,3 +19,9 @@ export { loadPlaylist } from "./loader.js";
 export type * from "./model.js";
 export { DEFAULT_PLAYLIST_LIMITS, type PlaylistLimits, parsePlaylist } from "./parse.js";
 export { HlsPeer, type HlsPeerOptions, type PlanEntry } from "./peer.js";
+export {
+  HlsByteSource,
+  isHlsUrl,
+  openHls,
+  type VariantNotice,
+} from "./source.js";

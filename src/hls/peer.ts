@@ -6,7 +6,7 @@
 import { CancelToken } from "../core/cancel.js";
 import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
-import type { FetchCmd, PollResult, Priority } from "../dl/types.js";
+import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
 import type { VariantInfo } from "../events/domains/abr.js";
 import type { HlsEvent } from "../events/domains/hls.js";
@@ -49,6 +49,12 @@ export interface HlsPeerOptions {
   maxTransientRounds?: number;
   /** HLS-7: back-off between such rounds, times the round number (default 500 ms). */
   transientBackoffMs?: number;
+  /**
+   * Download mode: the reader follows the download head (each loaded head segment is
+   * consumed), so the look-ahead window still bounds how far a variant choice is fixed
+   * ahead and ABR switches land mid-stream. Buffer ahead then reads as unknown.
+   */
+  autoAdvance?: boolean;
   /** HLS-12: start this many target durations from the live edge (3). */
   liveEdgeTargets?: number;
   limits?: PlaylistLimits;
@@ -89,6 +95,8 @@ export class HlsPeer {
   #cur = 0;
   /** The playback plan from the reader's segment on; `plan[0]` is the reader's segment. */
   #plan: PlanEntry[] = [];
+  /** Entries the reader moved past, in order (export of a downloaded path). */
+  #history: PlanEntry[] = [];
   #readerOffset = 0;
   #incomingFrom = -1;
   #epoch = 0;
@@ -213,18 +221,19 @@ export class HlsPeer {
     }
   }
 
-  #surface() {
+  #surface(): Peer {
     // The peer object the Downloader polls and ABR observes (DL-2, ABR-3).
-    return {
-      poll: (): PollResult => this.#poll(),
-      priority: (): Priority => this.#o.priority ?? "high",
-      variants: (): readonly VariantInfo[] => this.#variants.map((v) => v.info),
+    const surface: Peer = {
+      poll: () => this.#poll(),
+      priority: () => this.#o.priority ?? "high",
+      variants: () => this.#variants.map((v) => v.info),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
-      initialVariant: (): number | undefined => this.#o.variant,
-      segmentDuration: (): number | null =>
-        this.#variants[this.#cur]?.playlist.targetDuration ?? null,
+      segmentDuration: () => this.#variants[this.#cur]?.playlist.targetDuration ?? null,
     };
+    const fixed = this.#o.variant;
+    if (fixed !== undefined) surface.initialVariant = () => fixed;
+    return surface;
   }
 
   #chooseInitial(): void {
@@ -243,7 +252,8 @@ export class HlsPeer {
       if (o.variant !== undefined) this.#abr.setMode({ kind: "manual", index: o.variant });
       // A manual or capped start is claimed at the first boundary like any switch.
       this.#cur = this.#abr.current();
-      this.#applyClaim(0);
+      this.#applyClaim();
+      this.#switchedFrom = null; // the start is not a switch
       return;
     }
     if (o.variant !== undefined) {
@@ -294,8 +304,11 @@ export class HlsPeer {
     return this.#variants[e.variant]?.segments.get(e.sequence);
   }
 
-  /** Claim a pending ABR switch at the boundary before plan index `at` (HLS-8). */
-  #applyClaim(at: number): void {
+  /**
+   * Claim a pending ABR switch at a segment boundary (HLS-8). The `VariantChanged` notice
+   * goes out when the first entry of the new variant joins the plan.
+   */
+  #applyClaim(): void {
     if (!this.#abr) return;
     const c = this.#abr.claim();
     if (c.kind !== "Ready") return;
@@ -305,21 +318,34 @@ export class HlsPeer {
       return;
     }
     if (!this.#abr.commit(claim)) return;
-    const from = this.#cur;
+    this.#switchedFrom ??= this.#cur;
     this.#cur = claim.to;
-    this.#incomingFrom = at;
-    this.#publish({ type: "VariantChanged", from, to: claim.to, atSegment: at });
+  }
+
+  /** Variant the plan switched away from, until the first entry of the new one is planned. */
+  #switchedFrom: number | null = null;
+
+  #push(e: PlanEntry): true {
+    this.#plan.push(e);
+    const from = this.#switchedFrom;
+    if (from !== null) {
+      this.#switchedFrom = null;
+      this.#incomingFrom = this.#plan.length - 1;
+      if (from !== e.variant) {
+        this.#publish({ type: "VariantChanged", from, to: e.variant, atSegment: e.sequence });
+      }
+    }
+    return true;
   }
 
   /** Append the next plan entry (a segment boundary); false at the end of what is known. */
   #extend(): boolean {
     const last = this.#plan.at(-1);
     if (!last) return false;
-    this.#applyClaim(this.#plan.length);
+    this.#applyClaim();
     if (last.variant === this.#cur) {
       if (!this.#variants[this.#cur]?.segments.has(last.sequence + 1)) return false;
-      this.#plan.push({ variant: this.#cur, sequence: last.sequence + 1 });
-      return true;
+      return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
     }
     const seg = this.#segment(last);
     if (!seg) return false;
@@ -332,13 +358,13 @@ export class HlsPeer {
         ? this.#variants[this.#cur]?.segments.get(next.sequence + 1)
         : next;
     if (!landing) return false;
-    this.#plan.push({ variant: this.#cur, sequence: landing.sequence });
-    return true;
+    return this.#push({ variant: this.#cur, sequence: landing.sequence });
   }
 
   #poll(): PollResult {
     if (this.#phase === "disposed" || this.#phase === "failed") return "done";
     if (this.#phase !== "running") return "pending";
+    if (this.#o.autoAdvance) this.#consumeLoadedHead();
     const cmds: FetchCmd[] = [];
     const budget = this.#o.budget ?? 3;
     const window = this.#o.lookAheadBytes ?? 2 * 1024 * 1024;
@@ -484,10 +510,14 @@ export class HlsPeer {
         });
         const delay = (this.#o.transientBackoffMs ?? 500) * round;
         slot.notBefore = this.#clock.now() + delay;
-        this.#after(delay, () => this.#wake());
+        // The timer, not a clock comparison, ends the back-off (timers may fire a tick early).
+        this.#after(delay, () => {
+          slot.notBefore = 0;
+          this.#wake();
+        });
         return;
       }
-      this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }));
+      this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }), err);
       return;
     }
     const body = concat(chunks);
@@ -541,6 +571,7 @@ export class HlsPeer {
       });
       if (this.#incomingFrom >= 0 && slot.variant === this.#cur) this.#incomingFrom = -1;
     }
+    if (this.#o.autoAdvance) this.#consumeLoadedHead();
     this.#wake();
   }
 
@@ -571,22 +602,23 @@ export class HlsPeer {
     return undefined;
   }
 
-  #failSlot(slot: Slot, err: PlectrumError): void {
+  /** `cause` (the network error, when there is one) is what the events describe. */
+  #failSlot(slot: Slot, err: PlectrumError, cause: PlectrumError = err): void {
     slot.state = "failed";
     this.#publish({
       type: "SegmentFailed",
       variant: slot.variant,
       segment: slot.sequence,
-      error: errorInfo(err),
+      error: errorInfo(cause),
     });
-    this.#fail(err);
+    this.#fail(err, cause);
   }
 
-  #fail(err: PlectrumError): void {
+  #fail(err: PlectrumError, cause: PlectrumError = err): void {
     if (this.#phase === "failed" || this.#phase === "disposed") return;
     this.#phase = "failed";
     this.#error = err;
-    this.#publish({ type: "Error", error: errorInfo(err) });
+    this.#publish({ type: "Error", error: errorInfo(cause) });
     this.#stopTimers();
     this.#settled?.reject(err);
     this.#handle?.wake();
@@ -633,6 +665,21 @@ export class HlsPeer {
     return this.#plan.map((e) => ({ ...e }));
   }
 
+  /** True when the init section of `variant` is loaded. */
+  isInitLoaded(variant: number, init: InitSection): boolean {
+    return this.#variants[variant]?.inits.get(initKey(init))?.state === "loaded";
+  }
+
+  /** Decrypted length of a loaded init section (its estimate before). */
+  initLength(variant: number, init: InitSection): number {
+    return this.#variants[variant]?.inits.get(initKey(init))?.bytes ?? 0;
+  }
+
+  /** Decrypted length of a loaded segment (its estimate before). */
+  segmentLength(e: PlanEntry): number {
+    return this.#slotOf(e)?.bytes ?? 0;
+  }
+
   /** True when the entry's segment is loaded (cached or fetched). */
   isLoaded(e: PlanEntry): boolean {
     return this.#slotOf(e)?.state === "loaded";
@@ -652,14 +699,36 @@ export class HlsPeer {
     return this.#master;
   }
 
-  /** The reader finished the segment at the head of the plan: move on (HLS-6, HLS-11). */
-  advanceReader(): void {
-    if (this.#plan.length <= 1 && !this.#extend()) return;
-    this.#plan.shift();
+  #consumeLoadedHead(): void {
+    for (;;) {
+      const head = this.#plan[0];
+      const seg = head && this.#segment(head);
+      if (!head || !seg || this.#slotOf(head)?.state !== "loaded") return;
+      const init = seg.init && this.#variants[head.variant]?.inits.get(initKey(seg.init));
+      if (init && init.state !== "loaded") return;
+      this.#reportCached(this.#slotOf(head)!);
+      if (!this.advanceReader()) return;
+    }
+  }
+
+  /** Every entry the reader passed plus the remaining plan: the whole path, in order. */
+  path(): PlanEntry[] {
+    return [...this.#history, ...this.#plan].map((e) => ({ ...e }));
+  }
+
+  /**
+   * The reader finished the segment at the head of the plan: move on (HLS-6, HLS-11).
+   * False at the end of what is known.
+   */
+  advanceReader(): boolean {
+    if (this.#plan.length <= 1 && !this.#extend()) return false;
+    const passed = this.#plan.shift();
+    if (passed) this.#history.push(passed);
     this.#scan = { index: 0, ahead: 0 };
     if (this.#incomingFrom > 0) this.#incomingFrom--;
     this.#readerOffset = 0;
     this.#wake();
+    return true;
   }
 
   /**
@@ -710,7 +779,7 @@ export class HlsPeer {
   progress(): { readerTime: number | null; downloadHeadTime: number | null } {
     const head = this.#plan[0];
     const seg = head && this.#segment(head);
-    if (!seg) return { readerTime: null, downloadHeadTime: null };
+    if (!seg || this.#o.autoAdvance) return { readerTime: null, downloadHeadTime: null };
     const readerTime = seg.start + this.#readerOffset;
     let headTime = seg.start;
     for (const e of this.#plan) {

@@ -16,7 +16,7 @@ export interface UndiciBackendOptions {
   connections?: number;
 }
 
-export function flattenHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (v === undefined) continue;

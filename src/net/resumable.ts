@@ -16,13 +16,6 @@ import type { WireRange } from "./validate.js";
 
 export type ResumeOpener = (range: WireRange, ifRange: string | undefined) => Promise<Exchange>;
 
-/** A strong ETag, else Last-Modified: what `if-range` may carry (RFC 9110 13.1.5). */
-function validatorOf(headers: Readonly<Record<string, string>>): string | undefined {
-  const etag = headers.etag?.trim();
-  if (etag?.startsWith('"')) return etag;
-  return headers["last-modified"]?.trim() || undefined;
-}
-
 export class ResumableBody {
   #cur: Exchange;
   #consumed = 0;
@@ -50,10 +43,11 @@ export class ResumableBody {
     this.#askedEnd = first.shape.partial ? asked?.end : undefined;
     this.#expected = first.shape.expectedLength;
     this.#total = first.shape.total;
-    this.#validator = validatorOf(first.res.headers);
+    // if-range may carry a strong ETag, else Last-Modified (RFC 9110 13.1.5).
     const etag = first.res.headers.etag?.trim();
     this.#etag = etag?.startsWith('"') ? etag : undefined;
-    this.#lastModified = first.res.headers["last-modified"]?.trim();
+    this.#lastModified = first.res.headers["last-modified"]?.trim() || undefined;
+    this.#validator = this.#etag ?? this.#lastModified;
     this.gen = this.#run();
   }
 

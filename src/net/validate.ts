@@ -71,7 +71,6 @@ export function checkRange(
         status,
       });
     }
-    if (status !== 200) throw decodeError(url, `unexpected status ${status}`);
     return { status, partial: false, expectedLength: length ?? null, total: length ?? null };
   }
   if (status === 200) {

@@ -24,7 +24,10 @@ export class AssetImpl implements AssetHandle {
     const canonical = canonicalUrl(url, this.#core.cacheKey);
     const key = resourcePath(canonical, options);
     const known = this.entries.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (known.url === "") known.url = canonical.href; // adopted from a scan: URL unknown until now
+      return known;
+    }
     let p = this.#pending.get(key);
     if (p === undefined) {
       p = this.#create(key, canonical.href);

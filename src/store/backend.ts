@@ -56,8 +56,8 @@ export interface Backend {
   /** Exclusive claim across processes; a token, or `undefined` when a live owner holds it. */
   lock(assetRoot: string, key: string): Promise<string | undefined>;
   unlock(assetRoot: string, key: string, token: string): Promise<void>;
-  /** A live lock held by another process (or an unknown token of ours). */
-  lockedElsewhere(assetRoot: string, key: string): boolean;
+  /** A live lock exists (any process, any store instance). */
+  isLocked(assetRoot: string, key: string): boolean;
   /** The `.part`: kept as is when `keep`, else emptied. */
   openPart(assetRoot: string, key: string, keep: boolean): Promise<BytesFile>;
   /** fsync, rename `.part` -> canonical, directory fsync. Closes `part`. */
@@ -69,6 +69,7 @@ export interface Backend {
   /** Delete a whole asset; bytes freed. */
   removeAsset(assetRoot: string): Promise<number>;
   touch(assetRoot: string, epochMs: number): Promise<void>;
+  describeAsset(assetRoot: string): Promise<BackendAsset | undefined>;
   listAssets(): Promise<BackendAsset[]>;
   verify(): Promise<VerifyReport>;
   /** Delete orphan `.part`s (no record, no live lock, not `active`), stale locks, temp files. */

@@ -11,7 +11,14 @@ import { StoreError } from "./errors.js";
 import { type EvictCandidate, planEviction } from "./evict.js";
 import { assetRootOf, type CacheKeyFn, canonicalUrl, defaultCacheKey } from "./layout.js";
 import { ResourceImpl } from "./resource.js";
-import type { AssetInfo, AssetStore, GcReport, StoreOptions, VerifyReport } from "./types.js";
+import type {
+  AssetInfo,
+  AssetStore,
+  GcReport,
+  ResourceReader,
+  StoreOptions,
+  VerifyReport,
+} from "./types.js";
 
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
 const ASSET_ROOT = /^[0-9a-f]{32}$/;
@@ -36,6 +43,8 @@ export class StoreCore implements AssetStore {
   #usage: Map<string, Usage> | undefined;
   readonly #lastUsed = new Map<string, number>();
   #closed = false;
+  /** Open readers, closed with the store (their fds must not outlive it, CORE-4). */
+  readonly readers = new Set<ResourceReader>();
 
   constructor(backend: Backend, options: StoreOptions = {}) {
     this.backend = backend;
@@ -135,15 +144,16 @@ export class StoreCore implements AssetStore {
     });
     this.touchAsset(r.assetRoot);
     await this.backend.touch(r.assetRoot, this.#now());
-    await this.enforceLimits();
+    await this.enforceLimits(r.assetRoot);
   }
 
   get #limited(): boolean {
     return this.#maxBytes !== undefined || this.#maxAssets !== undefined;
   }
 
-  /** Evict least-recently-used unpinned assets until within limits. */
-  async enforceLimits(): Promise<GcReport["evicted"]> {
+  /** Evict least-recently-used unpinned assets until within limits; `keep` (the asset that
+   * just committed) counts as pinned. */
+  async enforceLimits(keep?: string): Promise<GcReport["evicted"]> {
     if (!this.#limited || this.#closed) return [];
     if (this.#usage === undefined) {
       const usage = new Map<string, Usage>();
@@ -165,7 +175,7 @@ export class StoreCore implements AssetStore {
         assetRoot: a.assetRoot,
         bytes: a.bytes,
         lastUsed: this.#lastUsed.get(a.assetRoot) ?? 0,
-        pinned: a.pinned,
+        pinned: a.pinned || a.assetRoot === keep,
       });
     const plan = planEviction(candidates, { maxBytes: this.#maxBytes, maxAssets: this.#maxAssets });
     for (const e of plan) await this.#evict(e.assetRoot, e.reason);
@@ -221,7 +231,7 @@ export class StoreCore implements AssetStore {
     const root = ASSET_ROOT.test(assetRootOrUrl)
       ? assetRootOrUrl
       : this.assetRootOf(assetRootOrUrl);
-    const usage = (await this.backend.listAssets()).find((a) => a.assetRoot === root);
+    const usage = await this.backend.describeAsset(root);
     if (usage?.locked) throw new StoreError("Busy", `asset ${root} is being written`);
     if (usage === undefined && !this.#assets.has(root)) return 0;
     return this.#evict(root, "Manual");
@@ -238,6 +248,7 @@ export class StoreCore implements AssetStore {
         if (r.writer !== undefined) writers.push(r.writer.release());
       }
     await Promise.allSettled(writers);
+    await Promise.allSettled([...this.readers].map((r) => r.close()));
     await this.backend.close();
   }
 }

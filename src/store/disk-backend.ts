@@ -62,6 +62,8 @@ function committedRecord(key: string, url: string, size: number, prev?: Persiste
 export class DiskBackend implements Backend {
   readonly root: string;
   readonly #locks = new LockTable();
+  /** Asset URL per loaded asset root, for an index header that has to be (re)created. */
+  readonly #urls = new Map<string, string>();
 
   constructor(root: string) {
     this.root = root;
@@ -90,7 +92,10 @@ export class DiskBackend implements Backend {
   #validate(assetRoot: string, rec: PersistedResource): PersistedResource | undefined {
     const path = this.pathOf(assetRoot, rec.key);
     const size = sizeOf(path);
-    if (size !== undefined) return committedRecord(rec.key, rec.url, size, rec);
+    if (size !== undefined)
+      return rec.state === "committed" && rec.total === size
+        ? rec
+        : committedRecord(rec.key, rec.url, size, rec);
     if (rec.state === "committed") return undefined;
     const part = sizeOf(`${path}.part`);
     if (part === undefined || part < maxEnd(rec.ranges)) return undefined;
@@ -116,7 +121,8 @@ export class DiskBackend implements Backend {
       changed = true;
     }
     const tooLong = parsed.lines > Math.max(COMPACT_MIN_LINES, COMPACT_RATIO * resources.size);
-    if (fresh) await writeFile(this.#index(assetRoot), encodeHeader(url));
+    this.#urls.set(assetRoot, parsed.url ?? url);
+    if (fresh) await this.#ensureIndex(assetRoot);
     else if (changed || tooLong) await this.#compact(assetRoot, parsed.url ?? url, resources);
     return { url: parsed.url ?? url, resources, rebuilt };
   }
@@ -168,6 +174,18 @@ export class DiskBackend implements Backend {
     return this.probe(assetRoot, key, "");
   }
 
+  /** Create the index with its header unless it exists (never clobbers another writer's). */
+  async #ensureIndex(assetRoot: string): Promise<void> {
+    try {
+      await mkdir(this.#dir(assetRoot), { recursive: true });
+      await writeFile(this.#index(assetRoot), encodeHeader(this.#urls.get(assetRoot) ?? ""), {
+        flag: "wx",
+      });
+    } catch (err) {
+      if (errCode(err) !== "EEXIST") throw err;
+    }
+  }
+
   async record(
     assetRoot: string,
     key: string,
@@ -175,6 +193,9 @@ export class DiskBackend implements Backend {
   ): Promise<void> {
     const path = this.#index(assetRoot);
     try {
+      // The asset may have been removed under a stale handle: start a well-formed index.
+      if (statSync(path, { throwIfNoEntry: false }) === undefined)
+        await this.#ensureIndex(assetRoot);
       await appendFile(path, encodeRecord(key, state), { flag: "a" });
     } catch (err) {
       throw new StoreError("Io", `cannot append to index of ${assetRoot}`, { cause: err });
@@ -203,8 +224,8 @@ export class DiskBackend implements Backend {
     await this.#locks.release(`${this.pathOf(assetRoot, key)}.lock`, token);
   }
 
-  lockedElsewhere(assetRoot: string, key: string): boolean {
-    return this.#locks.heldByOther(`${this.pathOf(assetRoot, key)}.lock`);
+  isLocked(assetRoot: string, key: string): boolean {
+    return this.#locks.isHeld(`${this.pathOf(assetRoot, key)}.lock`);
   }
 
   async openPart(assetRoot: string, key: string, keep: boolean): Promise<BytesFile> {
@@ -293,25 +314,29 @@ export class DiskBackend implements Backend {
     return false;
   }
 
+  async describeAsset(assetRoot: string): Promise<BackendAsset | undefined> {
+    const dir = this.#dir(assetRoot);
+    const st = statSync(dir, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory()) return undefined;
+    const scan = scanAsset(dir);
+    return {
+      assetRoot,
+      url: this.#headerUrl(assetRoot),
+      bytes: scan.bytes,
+      committed: scan.files.size,
+      partial: scan.parts.size,
+      lastUsed: statSync(this.#index(assetRoot), { throwIfNoEntry: false })?.mtimeMs ?? st.mtimeMs,
+      locked: this.#anyLiveLock(assetRoot, scan),
+    };
+  }
+
   async listAssets(): Promise<BackendAsset[]> {
-    return this.#assetDirs().map((assetRoot) => {
-      const scan = scanAsset(this.#dir(assetRoot));
-      let lastUsed = 0;
-      try {
-        lastUsed = statSync(this.#index(assetRoot)).mtimeMs;
-      } catch {
-        lastUsed = statSync(this.#dir(assetRoot), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-      }
-      return {
-        assetRoot,
-        url: this.#headerUrl(assetRoot),
-        bytes: scan.bytes,
-        committed: scan.files.size,
-        partial: scan.parts.size,
-        lastUsed,
-        locked: this.#anyLiveLock(assetRoot, scan),
-      };
-    });
+    const out: BackendAsset[] = [];
+    for (const assetRoot of this.#assetDirs()) {
+      const a = await this.describeAsset(assetRoot);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
   }
 
   async verify(): Promise<VerifyReport> {

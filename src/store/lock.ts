@@ -2,8 +2,9 @@
  * Writer claims across processes (STORE-2): `<path>.lock` created with O_EXCL holding
  * `{pid, host, token}`. A lock whose owner is dead (same host, `kill(pid, 0)` = ESRCH; or our
  * own pid with a token this process never issued, i.e. a previous incarnation) is stale and is
- * taken over. Take-overs are serialised through `<path>.lock.tmp` so two claimants can never
- * both delete and recreate the lock.
+ * taken over. Take-overs are serialised through `<path>.lock.tmp` (same content) so two
+ * claimants can never both delete and recreate the lock; a guard left by a dead claimant is
+ * itself stale at once, any guard after 10 s.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
@@ -45,9 +46,11 @@ function pidAlive(pid: number): boolean {
 
 const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;
 
+/** Tokens this process holds, shared by every store instance in the process. */
+const HELD = new Set<string>();
+
 export class LockTable {
-  /** Tokens this process holds. */
-  readonly #held = new Set<string>();
+  readonly #held = HELD;
 
   #alive(owner: Owner): boolean {
     if (owner.host !== HOST) return true; // cannot tell across hosts: never steal
@@ -68,40 +71,36 @@ export class LockTable {
     return this.#alive(owner);
   }
 
-  /** Held by a live owner other than this process's own claims. */
-  heldByOther(lockPath: string): boolean {
-    let text: string;
-    try {
-      text = readFileSync(lockPath, "utf8");
-    } catch {
-      return false;
-    }
-    const owner = parseOwner(text);
-    if (owner === undefined) return ageMs(lockPath) < FRESH_MS;
-    if (this.#held.has(owner.token)) return false;
-    return this.#alive(owner);
-  }
-
   async acquire(lockPath: string): Promise<string | undefined> {
     const token = randomUUID();
-    const body = JSON.stringify({ pid: process.pid, host: HOST, token });
-    if (await createExclusive(lockPath, body)) {
-      this.#held.add(token);
-      return token;
+    // Known before any file names it, so no other store in this process takes it for a
+    // previous incarnation's.
+    this.#held.add(token);
+    try {
+      if (await this.#take(lockPath, token)) return token;
+    } catch (err) {
+      this.#held.delete(token);
+      throw err;
     }
-    if (this.isHeld(lockPath)) return undefined;
+    this.#held.delete(token);
+    return undefined;
+  }
+
+  async #take(lockPath: string, token: string): Promise<boolean> {
+    const body = JSON.stringify({ pid: process.pid, host: HOST, token });
+    if (await createExclusive(lockPath, body)) return true;
+    if (this.isHeld(lockPath)) return false;
     const guard = `${lockPath}.tmp`;
     if (!(await createExclusive(guard, body))) {
-      if (ageMs(guard) < GUARD_STALE_MS) return undefined;
+      // A guard whose owner died mid-take-over (or that is very old) does not block us.
+      if (this.isHeld(guard) && ageMs(guard) < GUARD_STALE_MS) return false;
       await unlinkQuiet(guard);
-      if (!(await createExclusive(guard, body))) return undefined;
+      if (!(await createExclusive(guard, body))) return false;
     }
     try {
-      if (this.isHeld(lockPath)) return undefined;
+      if (this.isHeld(lockPath)) return false;
       await unlinkQuiet(lockPath);
-      if (!(await createExclusive(lockPath, body))) return undefined;
-      this.#held.add(token);
-      return token;
+      return await createExclusive(lockPath, body);
     } finally {
       await unlinkQuiet(guard);
     }

@@ -6,7 +6,11 @@ import type {
   LoadedAsset,
   PersistedResource,
 } from "./backend.js";
+import { StoreError } from "./errors.js";
 import type { VerifyReport } from "./types.js";
+
+/** Largest resource the memory store holds: a hostile offset must not eat unbounded memory. */
+export const MAX_MEMORY_RESOURCE = 1024 * 1024 * 1024;
 
 /** A growable byte buffer standing in for a file. */
 class MemFile implements BytesFile {
@@ -15,8 +19,15 @@ class MemFile implements BytesFile {
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {
     const end = offset + bytes.byteLength;
+    if (end > MAX_MEMORY_RESOURCE)
+      throw new StoreError(
+        "Io",
+        `memory store resources are limited to ${MAX_MEMORY_RESOURCE} bytes`,
+      );
     if (end > this.data.byteLength) {
-      const grown = new Uint8Array(Math.max(end, this.data.byteLength * 2));
+      const grown = new Uint8Array(
+        Math.min(MAX_MEMORY_RESOURCE, Math.max(end, this.data.byteLength * 2)),
+      );
       grown.set(this.data.subarray(0, this.length));
       this.data = grown;
     }
@@ -110,9 +121,8 @@ export class MemoryBackend implements Backend {
     if (r?.lock === token) r.lock = undefined;
   }
 
-  /** One process: every live claim is known to the core already. */
-  lockedElsewhere(): boolean {
-    return false;
+  isLocked(assetRoot: string, key: string): boolean {
+    return this.#assets.get(assetRoot)?.resources.get(key)?.lock !== undefined;
   }
 
   async openPart(assetRoot: string, key: string, keep: boolean): Promise<BytesFile> {
@@ -154,14 +164,19 @@ export class MemoryBackend implements Backend {
     this.#asset(assetRoot).lastUsed = epochMs;
   }
 
+  async describeAsset(assetRoot: string): Promise<BackendAsset | undefined> {
+    const a = this.#assets.get(assetRoot);
+    if (a === undefined) return undefined;
+    return { assetRoot, url: a.url, ...usage(a), lastUsed: a.lastUsed, locked: false };
+  }
+
   async listAssets(): Promise<BackendAsset[]> {
-    return [...this.#assets].map(([assetRoot, a]) => ({
-      assetRoot,
-      url: a.url,
-      ...usage(a),
-      lastUsed: a.lastUsed,
-      locked: false,
-    }));
+    const out: BackendAsset[] = [];
+    for (const root of this.#assets.keys()) {
+      const a = await this.describeAsset(root);
+      if (a !== undefined) out.push(a);
+    }
+    return out;
   }
 
   async verify(): Promise<VerifyReport> {

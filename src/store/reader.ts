@@ -14,11 +14,13 @@ export class ReaderImpl implements ResourceReader {
   constructor(r: ResourceImpl) {
     this.#r = r;
     this.#pin = r.pin();
+    r.core.readers.add(this);
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
     const r = this.#r;
-    if (this.#closed) throw new StoreError("Closed", `reader of ${r.key} is closed`);
+    if (this.#closed || r.core.closed)
+      throw new StoreError("Closed", `reader of ${r.key} is closed`);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0)
       throw new StoreError("NotAvailable", `invalid read [${offset}, +${length})`);
     if (!r.containsRange(offset, offset + length))
@@ -49,6 +51,7 @@ export class ReaderImpl implements ResourceReader {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#r.core.readers.delete(this);
     this.#pin.release();
     const f = this.#file;
     this.#file = undefined;

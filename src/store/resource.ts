@@ -27,7 +27,7 @@ interface Waiter {
 }
 
 export class ResourceImpl implements ResourceHandle {
-  readonly url: string;
+  url: string;
   readonly key: string;
   readonly path: string | undefined;
   readonly assetRoot: string;
@@ -75,10 +75,33 @@ export class ResourceImpl implements ResourceHandle {
     return this.#validator === undefined ? undefined : { ...this.#validator };
   }
   isClaimed(): boolean {
-    return this.writer !== undefined || this.core.backend.lockedElsewhere(this.assetRoot, this.key);
+    return this.writer !== undefined || this.core.backend.isLocked(this.assetRoot, this.key);
   }
   get pinned(): boolean {
     return this.#pins > 0;
+  }
+
+  async refresh(): Promise<void> {
+    this.core.assertOpen();
+    if (this.writer !== undefined) return;
+    const rec = await this.core.backend.reloadResource(this.assetRoot, this.key);
+    if (this.writer !== undefined) return;
+    const before = this.#ranges;
+    const wasCommitted = this.#committed;
+    const rebased =
+      rec !== undefined &&
+      before.ranges().every(([a, b]) => RangeSet.from(rec.ranges).contains(a, b)) &&
+      (this.#total === undefined || this.#total === rec.total);
+    if (!rebased) {
+      this.apply(rec);
+      if (before.size > 0 || wasCommitted) this.#emit({ kind: "cleared" });
+      return;
+    }
+    // Growth only: report the new ranges, length and commit like a local writer would.
+    if (rec.total !== undefined) this.setTotal(rec.total);
+    this.#validator = rec.validator;
+    for (const [a, b] of rec.ranges) if (!before.contains(a, b)) this.addRange(a, b);
+    if (rec.state === "committed" && !wasCommitted) this.markCommitted();
   }
 
   onChange(listener: (change: ResourceChange) => void): () => void {

@@ -108,12 +108,17 @@ export interface ResourceHandle {
   validator(): Validator | undefined;
   /** True when this process or another live one holds the writer claim. */
   isClaimed(): boolean;
+  /** Re-read the persisted state (another process's checkpoints or commit) unless this
+   * process holds the claim; listeners and waiters see the change. */
+  refresh(): Promise<void>;
   /** Synchronous change listener; returns the unsubscribe function. */
   onChange(listener: (change: ResourceChange) => void): () => void;
   /** Resolves once [start, min(end, finalLength)) is present. Rejects with the signal's reason
    * on abort, or `StoreError("Closed")` when the store closes. Never resolves early. */
   waitRange(start: number, end: number, signal?: AbortSignal): Promise<void>;
-  /** Claim the single writer; `undefined` when someone else (live) holds it. */
+  /** Claim the single writer; `undefined` when someone else (live) holds it, or when the
+   * claim finds that another process has meanwhile committed it. Throws `Busy` on a committed
+   * resource (`remove()` first, or use `putWhole` to replace). */
   tryClaim(): Promise<ResourceWriter | undefined>;
   /** Atomically replace the resource with `bytes` (claim, write, commit). Throws `Busy` if
    * another writer holds the claim. For playlists, keys, decrypted segments. */
@@ -194,8 +199,8 @@ export interface AssetStore {
   /** Remove one asset (by asset root or asset URL): `Evicted{reason: "Manual"}`. Throws `Busy`
    * while any of its resources is pinned. Returns bytes freed (0 if unknown). */
   remove(assetRootOrUrl: string): Promise<number>;
-  /** Rejects pending waiters with `Closed`, releases nothing held by others, closes fds.
-   * Open writers are released (their `.part` kept). Idempotent. */
+  /** Rejects pending waiters with `Closed`, closes open readers, releases open writers (their
+   * `.part` and range map kept). Idempotent. */
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
  * The single writer of a resource (STORE-2): claim (in-process + lock file), writes into the
  * `.part`, checkpoints of the range map (STORE-3 [+]), commit by fsync + rename + dir fsync.
  */
-import type { BytesFile } from "./backend.js";
+import type { BytesFile, PersistedResource } from "./backend.js";
 import { StoreError } from "./errors.js";
 import type { ResourceImpl } from "./resource.js";
 import type { Pin, ResourceWriter, Validator } from "./types.js";
@@ -77,14 +77,16 @@ export class WriterImpl implements ResourceWriter {
       }
       await core.backend.commitPart(r.assetRoot, r.key, part);
       const n = bytes.byteLength;
-      r.apply({
+      const rec: PersistedResource = {
         key: r.key,
         url: r.url,
         state: "committed",
         total: n,
         ranges: n > 0 ? [[0, n]] : [],
         validator,
-      });
+      };
+      await core.backend.record(r.assetRoot, r.key, rec);
+      r.apply(rec);
       r.markCommitted();
       await core.committed(r);
     } finally {

@@ -85,4 +85,25 @@ describe("fault server (REL-1 support)", () => {
     expect(res.error).toBeDefined();
     expect(server.openSockets).toBe(0);
   });
+
+  it("REL-1: slow drip sends the exact body no faster than the rate", async () => {
+    server.setFaults("*", { dripBytesPerSec: 40_000 });
+    const t0 = performance.now();
+    const res = await get(server.bytesUrl(9, 4000));
+    expect(new Uint8Array(res.body)).toEqual(bodyBytes(9, 4000));
+    // 4000 bytes at 40 kB/s: the last chunk is due after 97.5 ms (a lower bound only).
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(90);
+  });
+
+  it("REL-1: If-Range with a stale validator gets the full body; a changed ETag differs per answer", async () => {
+    const url = server.bytesUrl(8, 100);
+    const stale = await get(url, { range: "bytes=10-", "if-range": '"old"' });
+    expect(stale.status).toBe(200);
+    const fresh = await get(url, { range: "bytes=10-", "if-range": '"b8-100"' });
+    expect(fresh.status).toBe(206);
+    server.setFaults("*", { changeEtag: true });
+    const a = await get(url);
+    const b = await get(url);
+    expect(a.headers.etag).not.toBe(b.headers.etag);
+  });
 });

@@ -8,6 +8,7 @@ import { DiskStore } from "../../src/store/disk-store.js";
 import { bytes, recordingBus, tempDir } from "./helpers.js";
 
 const CHILD = fileURLToPath(new URL("./fixtures/claim-child.ts", import.meta.url));
+const RACER = fileURLToPath(new URL("./fixtures/race-child.ts", import.meta.url));
 const URL_ = "http://h.test/big.bin";
 
 function startChild(root: string): { child: ChildProcess; ready: Promise<string> } {
@@ -76,7 +77,7 @@ describe("STORE-2 claims across processes", () => {
     }
   });
 
-  it("STORE-2: a lock naming a dead pid is stale; one naming our pid with an unknown token too", async () => {
+  it("STORE-2: a lock naming a dead pid is stale, as is our pid with an unknown token, or a dead take-over guard", async () => {
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
     const store = await DiskStore.open({ root: dir });
     const r = await (await store.asset(URL_)).resource(URL_);
@@ -89,6 +90,14 @@ describe("STORE-2 claims across processes", () => {
       expect(w).toBeDefined();
       await w!.release();
     }
+    // a take-over guard left by a claimant that died mid-take-over does not block either
+    const stale = JSON.stringify({ pid: dead, host: hostname(), token: "g" });
+    writeFileSync(`${r.path}.lock`, stale);
+    writeFileSync(`${r.path}.lock.tmp`, stale);
+    const w2 = await r.tryClaim();
+    expect(w2).toBeDefined();
+    expect(existsSync(`${r.path}.lock.tmp`)).toBe(false);
+    await w2!.release();
     // a live foreign owner (our parent process) is respected
     writeFileSync(
       `${r.path}.lock`,
@@ -97,5 +106,76 @@ describe("STORE-2 claims across processes", () => {
     expect(r.isClaimed()).toBe(true);
     expect(await r.tryClaim()).toBeUndefined();
     await store.close();
+  });
+});
+
+describe("STORE-2 claim race across processes", () => {
+  it("STORE-2: four processes racing for one claim (from a stale lock) never hold it together", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const store = await DiskStore.open({ root: dir });
+      const r = await (await store.asset(URL_)).resource(URL_);
+      await (await r.tryClaim())!.release(); // creates the directories
+      const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+      writeFileSync(`${r.path}.lock`, JSON.stringify({ pid: dead, host: hostname(), token: "x" }));
+      await store.close();
+      const runs = [0, 1, 2, 3].map(
+        () =>
+          new Promise<[number, number]>((resolve, reject) => {
+            const c = spawn(process.execPath, ["--import", "tsx", RACER, dir, URL_, "40"], {
+              stdio: ["ignore", "pipe", "inherit"],
+            });
+            let out = "";
+            c.stdout.on("data", (d: Buffer) => {
+              out += d.toString();
+            });
+            c.on("exit", (code) => {
+              if (code !== 0) reject(new Error(`racer exited ${code}`));
+              const [claims, violations] = out.trim().split(" ").map(Number);
+              resolve([claims ?? 0, violations ?? -1]);
+            });
+          }),
+      );
+      const results = await Promise.all(runs);
+      expect(results.reduce((n, [, v]) => n + v, 0)).toBe(0);
+      expect(results.reduce((n, [c]) => n + c, 0)).toBeGreaterThan(0);
+      expect(existsSync(`${r.path}.lock`)).toBe(false);
+      expect(existsSync(`${r.path}.lock.tmp`)).toBe(false);
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe("STORE-2 STORE-3 two stores on one root", () => {
+  it("STORE-2 STORE-3: a second store instance cannot claim a held resource and sees checkpoints via refresh", async () => {
+    const { dir, cleanup } = await tempDir();
+    const s1 = await DiskStore.open({ root: dir });
+    const s2 = await DiskStore.open({ root: dir });
+    try {
+      const r1 = await (await s1.asset(URL_)).resource(URL_);
+      const r2 = await (await s2.asset(URL_)).resource(URL_);
+      expect(r1).not.toBe(r2);
+      const w = (await r1.tryClaim())!;
+      expect(await r2.tryClaim()).toBeUndefined();
+      expect(r2.isClaimed()).toBe(true);
+      w.setLength(200);
+      await w.write(0, bytes(200).subarray(0, 100));
+      await w.checkpoint();
+      const waiting = r2.waitRange(0, 100);
+      await r2.refresh();
+      await waiting;
+      expect(r2.availableRanges()).toEqual([[0, 100]]);
+      expect(await r2.read(0, 100)).toEqual(bytes(200).subarray(0, 100));
+      await w.write(100, bytes(200).subarray(100));
+      await w.commit();
+      await r2.refresh();
+      expect(r2.state()).toBe("committed");
+      expect(await r2.readWhole()).toEqual(bytes(200));
+    } finally {
+      await s1.close();
+      await s2.close();
+      await cleanup();
+    }
   });
 });

@@ -1,4 +1,5 @@
 /** The store contract, run against both the disk and the memory store (STORE-6). */
+import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/store/errors.js";
 import type { AssetStore, ResourceChange } from "../../src/store/types.js";
@@ -232,6 +233,68 @@ describe.each(KINDS)("$name store", (kind) => {
     expect(left.reduce((n, a) => n + a.bytes, 0)).toBe(200);
   });
 
+  it("STORE-4: an asset is never evicted by its own commit, even when it alone exceeds maxBytes", async () => {
+    const { bus, events } = recordingBus();
+    await store.close();
+    let t = 1000;
+    store = await kind.make(dir, { bus, maxBytes: 50, now: () => t++ });
+    const a = await store.asset("http://m.test/a");
+    await (await a.resource("http://m.test/a")).putWhole(bytes(100));
+    expect(events.filter((e) => e.type === "Evicted")).toEqual([]);
+    const b = await store.asset("http://m.test/b");
+    const rb = await b.resource("http://m.test/b");
+    const w = (await rb.tryClaim())!;
+    w.setLength(100);
+    await w.write(0, bytes(100));
+    await w.commit();
+    expect(events.filter((e) => e.type === "Evicted").map((e) => e.assetRoot)).toEqual([
+      a.assetRoot,
+    ]);
+    expect(rb.state()).toBe("committed");
+  });
+
+  it("STORE-1: unparsable URLs and bad byte ranges are typed InvalidUrl errors", async () => {
+    await expect(store.asset("not a url")).rejects.toMatchObject({ kind: "InvalidUrl" });
+    const a = await store.asset(ASSET);
+    await expect(a.resource("::")).rejects.toMatchObject({ kind: "InvalidUrl" });
+    await expect(a.resource(SEG, { byteRange: { start: 5, end: 5 } })).rejects.toMatchObject({
+      kind: "InvalidUrl",
+    });
+    await expect(a.resource(SEG, { byteRange: { start: -1, end: 5 } })).rejects.toBeInstanceOf(
+      StoreError,
+    );
+  });
+
+  it("STORE-2: hostile write offsets fail typed and leave the present bytes intact", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    await w.write(0, bytes(10));
+    await expect(w.write(-1, bytes(1))).rejects.toMatchObject({ kind: "LengthMismatch" });
+    await expect(w.write(2 ** 52, bytes(1))).rejects.toBeInstanceOf(StoreError);
+    expect(r.availableRanges()).toEqual([[0, 10]]);
+    expect(await r.read(0, 10)).toEqual(bytes(10));
+    await w.discard();
+  });
+
+  it("STORE-2: the canonical name appears only at commit (no half-written canonical file)", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    w.setLength(10);
+    await w.write(0, bytes(10));
+    if (r.path !== undefined) {
+      expect(existsSync(r.path)).toBe(false);
+      expect(existsSync(`${r.path}.part`)).toBe(true);
+    }
+    expect(r.state()).toBe("partial");
+    await expect(r.readWhole()).rejects.toMatchObject({ kind: "NotAvailable" });
+    await w.commit();
+    if (r.path !== undefined) {
+      expect(existsSync(r.path)).toBe(true);
+      expect(existsSync(`${r.path}.part`)).toBe(false);
+    }
+    expect(await r.readWhole()).toEqual(bytes(10));
+  });
+
   it("STORE-7: Committed carries the byte count", async () => {
     const { bus, events } = recordingBus();
     await store.close();
@@ -247,12 +310,15 @@ describe.each(KINDS)("$name store", (kind) => {
     });
   });
 
-  it("STORE-2: close releases open writers and further use throws Closed", async () => {
+  it("STORE-2 STORE-6: close releases open writers, closes readers; further use throws Closed", async () => {
     const r = await (await store.asset(ASSET)).resource(SEG);
     const w = (await r.tryClaim())!;
     await w.write(0, bytes(5));
+    const reader = await r.openReader();
+    expect(await reader.read(0, 5)).toEqual(bytes(5));
     await store.close();
     expect(w.closed).toBe(true);
+    await expect(reader.read(0, 5)).rejects.toMatchObject({ kind: "Closed" });
     await expect(store.asset(ASSET)).rejects.toMatchObject({ kind: "Closed" });
   });
 });

@@ -70,6 +70,8 @@ export interface FaultPlan {
    * function builds it from the real (start, inclusive end, total); a string is sent as is.
    */
   contentRange?: "missing" | "wrong" | string | ((s: number, e: number, total: number) => string);
+  /** Use this status instead of 200/206 for a body answer (e.g. 206 to a plain GET, 203). */
+  okStatus?: number;
   /** Serve 200 + the full body even when a Range was asked. */
   ignoreRange?: boolean;
   /** Serve a `text/html` 200 page instead of the body. */
@@ -104,6 +106,8 @@ export interface RecordedRequest {
   status: number;
   /** Body bytes written for this request so far. */
   bytesServed: number;
+  /** Client port: requests sharing one are on one keep-alive connection. */
+  remotePort: number | undefined;
 }
 
 interface FaultState {
@@ -207,6 +211,11 @@ export class FaultServer {
     return this.#sockets.size;
   }
 
+  /** End every stall in progress now (the answers continue as if the stall had timed out). */
+  releaseStalls(): void {
+    for (const w of [...this.#waits]) w();
+  }
+
   /** Destroy every socket, end every stall and stop listening. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -241,6 +250,20 @@ export class FaultServer {
     });
   }
 
+  /** Generated bodies, cached (a few entries) so repeated requests do not regenerate them. */
+  readonly #bodies = new Map<string, Uint8Array>();
+
+  #generated(seed: number, len: number): Uint8Array {
+    const key = `${seed}/${len}`;
+    let b = this.#bodies.get(key);
+    if (!b) {
+      b = bodyBytes(seed, len);
+      if (this.#bodies.size >= 8) this.#bodies.delete(this.#bodies.keys().next().value ?? "");
+      this.#bodies.set(key, b);
+    }
+    return b;
+  }
+
   #resolve(path: string): { route: Route; spec?: RouteSpec; defaultEtag?: string } | undefined {
     const r = this.#routes.get(path);
     if (r) return { route: r };
@@ -249,7 +272,7 @@ export class FaultServer {
     const seed = Number(m[1]);
     const len = Number(m[2]);
     return {
-      route: { kind: "body", spec: { body: () => bodyBytes(seed, len) } },
+      route: { kind: "body", spec: { body: () => this.#generated(seed, len) } },
       defaultEtag: `"b${seed}-${len}"`,
     };
   }
@@ -264,6 +287,7 @@ export class FaultServer {
       time: performance.now(),
       status: 0,
       bytesServed: 0,
+      remotePort: req.socket.remotePort,
     };
     this.requests.push(rec);
     const plan = this.#planFor(path);
@@ -272,12 +296,13 @@ export class FaultServer {
         await this.#wait(plan.stallBeforeHeadersMs, res);
         if (this.#closed || res.destroyed) return;
       }
-      if (plan.status !== undefined) return this.#sendStatus(res, rec, plan);
+      if (plan.status !== undefined) return await this.#sendStatus(res, rec, plan);
       if (plan.redirectTo !== undefined) {
         return this.#sendRedirect(res, rec, plan.redirectTo, plan.redirectStatus ?? 302);
       }
       const found = this.#resolve(path);
-      if (!found) return this.#sendStatus(res, rec, { status: 404, body: `no route ${path}` });
+      if (!found)
+        return await this.#sendStatus(res, rec, { status: 404, body: `no route ${path}` });
       if (found.route.kind === "redirect") {
         return this.#sendRedirect(res, rec, found.route.to, found.route.status);
       }
@@ -287,7 +312,7 @@ export class FaultServer {
     }
   }
 
-  #sendStatus(res: ServerResponse, rec: RecordedRequest, plan: FaultPlan): void {
+  async #sendStatus(res: ServerResponse, rec: RecordedRequest, plan: FaultPlan): Promise<void> {
     const status = plan.status ?? 500;
     const body = Buffer.from(plan.body ?? `error ${status}`);
     rec.status = status;
@@ -296,8 +321,18 @@ export class FaultServer {
     res.setHeader("content-length", body.length);
     if (plan.retryAfter !== undefined) res.setHeader("retry-after", plan.retryAfter);
     this.#applyHeaders(res, plan.headers);
-    rec.bytesServed = body.length;
-    res.end(body);
+    // `stallAfter` also stalls an error body (NET-2: reading an error body is guarded).
+    const cut =
+      plan.stallAfter === undefined ? body.length : Math.min(plan.stallAfter, body.length);
+    res.flushHeaders();
+    res.write(body.subarray(0, cut));
+    rec.bytesServed = cut;
+    if (cut < body.length) {
+      await this.#wait(plan.stallMs ?? Number.POSITIVE_INFINITY, res);
+      if (this.#closed || res.destroyed) return;
+      rec.bytesServed = body.length;
+    }
+    res.end(body.subarray(cut));
   }
 
   #sendRedirect(res: ServerResponse, rec: RecordedRequest, to: string, status: number): void {
@@ -368,6 +403,7 @@ export class FaultServer {
       else if (typeof cr === "string") value = cr;
       if (value !== undefined) res.setHeader("content-range", value);
     }
+    if (plan.okStatus !== undefined) res.statusCode = plan.okStatus;
     rec.status = res.statusCode;
     res.setHeader("content-type", contentType);
     res.setHeader("accept-ranges", "bytes");
