@@ -11,6 +11,7 @@ import { FileError } from "../file/errors.js";
 import { isLocalPath, LocalFileSource } from "../file/local.js";
 import { openProgressive } from "../file/open.js";
 import type { FileOptions, PeerHost } from "../file/types.js";
+import { isHlsUrl } from "../hls/source.js";
 import type { AssetStore } from "../store/types.js";
 import { UnsupportedResourceError } from "./errors.js";
 import { createResource } from "./resource.js";
@@ -23,15 +24,6 @@ export interface OpenOptions extends FileOptions {
   /** Root (or any) bus; the resource publishes on a scoped child. Default: a fresh root. */
   bus?: EventBus;
   clock?: Clock;
-}
-
-/** True for URLs whose path names an HLS playlist. */
-export function isHlsUrl(url: string): boolean {
-  try {
-    return new URL(url).pathname.toLowerCase().endsWith(".m3u8");
-  } catch {
-    return false;
-  }
 }
 
 function openHls(url: string): never {

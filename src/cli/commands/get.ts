@@ -4,6 +4,7 @@
  * (HLS-13 export).
  */
 import { downloadHls } from "../../hls/download.js";
+import { isHlsUrl } from "../../hls/source.js";
 import { Engine } from "../engine.js";
 import { CliError, ExitCode } from "../exit-codes.js";
 import type { GetOptions } from "../options.js";
@@ -25,10 +26,6 @@ export interface GetResult {
   segments?: number;
   variants?: number[];
   seconds: number;
-}
-
-function isHlsUrl(url: string): boolean {
-  return /\.m3u8?$/i.test(new URL(url).pathname);
 }
 
 /** Map `--variant/--max-bitrate/--abr` onto the HLS download options. */
