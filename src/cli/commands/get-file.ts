@@ -33,6 +33,11 @@ export async function getFile(
   engine: Engine,
   session: Session,
 ): Promise<Omit<GetResult, "seconds"> | "hls"> {
+  // FILE-1: a committed resource opens with `Opened{cached: true}` and uses no network.
+  let cached = false;
+  const unsubscribe = session.bus.subscribe(({ event: e }) => {
+    if (e.domain === "file" && e.type === "Opened" && e.url === url) cached = e.cached;
+  });
   let resource: Awaited<ReturnType<typeof open>>;
   try {
     resource = await open(url, {
@@ -43,15 +48,12 @@ export async function getFile(
       playing: true,
     });
   } catch (err) {
+    unsubscribe();
     if (err instanceof UnsupportedResourceError && /HLS/i.test(err.message)) return "hls";
     throw err;
   }
   const out = await fileOutput(url, opts.output);
   const part = `${out}.part`;
-  let networkBytes = 0;
-  const unsubscribe = session.bus.subscribe(({ event: e }) => {
-    if (e.domain === "downloader" && e.type === "RequestCompleted") networkBytes += e.bytes;
-  });
   try {
     const onAbort = () => void resource.close();
     session.signal.addEventListener("abort", onAbort, { once: true });
@@ -70,5 +72,6 @@ export async function getFile(
     unsubscribe();
     await resource.close();
   }
-  return { url, kind: "file", output: out, play: out, bytes: resource.length ?? 0, networkBytes };
+  const bytes = resource.length ?? 0;
+  return { url, kind: "file", output: out, play: out, bytes, networkBytes: cached ? 0 : bytes };
 }
