@@ -104,6 +104,7 @@ export class HlsPeer {
   #liveTimer: Timer | null = null;
   #settled: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   readonly #done: Promise<void>;
+  #priority: Priority;
   /** Bytes fetched from the network for segments and init sections. */
   networkBytes = 0;
 
@@ -112,6 +113,7 @@ export class HlsPeer {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#aes = options.aes ?? nodeAes128;
+    this.#priority = options.priority ?? "high";
     this.bus = options.bus ?? options.downloader.bus.scoped();
     this.#done = new Promise<void>((resolve, reject) => {
       this.#settled = { resolve, reject };
@@ -155,7 +157,7 @@ export class HlsPeer {
     // The peer object the Downloader polls and ABR observes (DL-2, ABR-3).
     const surface: Peer = {
       poll: () => this.#poll(),
-      priority: () => this.#o.priority ?? "high",
+      priority: () => this.#priority,
       variants: () => this.#variants.map((v) => v.info),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
@@ -550,6 +552,13 @@ export class HlsPeer {
   }
 
   // ---- reader, seek, progress (HLS-9, HLS-11) -------------------------------------------
+
+  /** DL-2/DL-6: high while this track is played; the Downloader re-slots queued fetches. */
+  setPriority(priority: Priority): void {
+    if (priority === this.#priority) return;
+    this.#priority = priority;
+    this.#handle?.wake();
+  }
 
   /** Resolves when every planned segment to the end of the stream is loaded; rejects on failure. */
   whenComplete(): Promise<void> {
