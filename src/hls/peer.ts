@@ -241,6 +241,12 @@ export class HlsPeer {
     if (!this.#abr.commit(claim)) return;
     this.#switchedFrom ??= this.#cur;
     this.#cur = claim.to;
+    // HLS-12: a live variant's playlist is stale since start-up: reload it now.
+    if (this.#phase === "running" && !this.#variants[claim.to]?.playlist.endList) {
+      this.#liveTimer?.cancel();
+      this.#liveTimer = null;
+      void this.#reload();
+    }
   }
 
   /** Variant the plan switched away from, until the first entry of the new one is planned. */
@@ -266,6 +272,12 @@ export class HlsPeer {
     this.#applyClaim();
     if (last.variant === this.#cur) {
       if (!this.#variants[this.#cur]?.segments.has(last.sequence + 1)) return false;
+      return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
+    }
+    const target = this.#variants[this.#cur];
+    if (target && !target.playlist.endList) {
+      // Live ladders are aligned by media sequence; wait for the reload if it is not there yet.
+      if (!target.segments.has(last.sequence + 1)) return false;
       return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
     }
     const seg = this.#segment(last);
