@@ -557,7 +557,7 @@ export class HlsPeer {
     this.#publish({
       type: "EndOfStream",
       variant: last?.variant ?? this.#cur,
-      segments: this.#plan.length,
+      segments: this.#history.length + this.#plan.length,
     });
     this.#stopTimers();
     this.#settled?.resolve();

@@ -36,6 +36,7 @@ describe("downloadHls", () => {
       true,
     );
     expect(progress.at(-1)).toBe(6);
+    expect(h.of("EndOfStream")).toMatchObject([{ variant: 2, segments: 6 }]);
     // HLS-5: master + 4 variant playlists fetched once each; only variant 2's segments.
     expect(h.server.gets("/hls/master.m3u8")).toBe(1);
     for (const p of fx.variantPaths) expect(h.server.gets(p)).toBe(1);
