@@ -18,21 +18,15 @@ import type {
   HlsPeerHandle,
   HlsStore,
 } from "./deps.js";
-import { DecryptError, HlsUnsupportedError, PlaylistError, SegmentError } from "./errors.js";
+import { DecryptError, PlaylistError, SegmentError } from "./errors.js";
 import type { KeyCache } from "./keys.js";
+import { mergeReload } from "./live.js";
 import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
 import { initKey, type Slot } from "./slots.js";
 import { loadStream } from "./startup.js";
-import {
-  addSegments,
-  createVariantState,
-  freshSegments,
-  initOfSlot,
-  segmentAt,
-  type VariantState,
-} from "./variant-state.js";
+import { createVariantState, initOfSlot, segmentAt, type VariantState } from "./variant-state.js";
 
 export interface HlsPeerOptions {
   downloader: HlsDownloader;
@@ -747,26 +741,10 @@ export class HlsPeer {
         throw new PlaylistError(vs.url, null, "live variant became a master playlist");
       }
       if (this.#phase !== "running") return;
-      const unsupported = p.unsupportedKeys[0];
-      if (unsupported) {
-        throw new HlsUnsupportedError(
-          unsupported.method,
-          `${vs.url}: encryption ${unsupported.method} is not supported; only AES-128 is`,
-        );
-      }
-      const fresh = freshSegments(vs, p);
-      await addSegments(vs, fresh, this.#asset);
-      for (const k of p.segments) if (k.key && this.#keys) await this.#keys.get(k.key.uri);
-      const changed = fresh.length > 0 || p.endList !== vs.playlist.endList;
-      vs.lastReloadChanged = changed;
-      vs.playlist = {
-        ...p,
-        segments: [...vs.segments.values()],
-        mediaSequence: vs.segments.keys().next().value ?? p.mediaSequence,
-      };
+      const changed = await mergeReload(vs, p, this.#asset, this.#keys);
+      if (this.#phase !== "running") return;
       this.#publish({ type: "LiveReload", url: vs.url, changed, mediaSequence: p.mediaSequence });
       this.#reportMissed(vs, p.mediaSequence);
-      if (p.endList) vs.playlist.endList = true;
       this.#scheduleLiveReload();
       this.#wake();
     } catch (err) {
