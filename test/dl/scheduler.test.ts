@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY_NAME } from "../../src/abr/index.js";
 import { CancelToken } from "../../src/core/cancel.js";
 import { VirtualClock } from "../../src/core/clock.js";
 import { DOWNLOADER_DEFAULTS, Downloader, DownloaderConfigError } from "../../src/dl/index.js";
@@ -49,7 +50,7 @@ describe("Downloader scheduling", () => {
     const clock = new VirtualClock(5);
     const configured = new Downloader({ clock, abrSettings: { minSwitchIntervalMs: 1 } });
     expect(configured.abr.clock).toBe(clock);
-    expect(configured.abr.policy.name).toBe("classic");
+    expect(configured.abr.policy.name).toBe(DEFAULT_POLICY_NAME);
     await configured.close(); // also closes the HTTP client it created
     // The default cap: 12 commands, never more than 5 in flight.
     const http = testClient();
