@@ -14,6 +14,7 @@ import type { FileOptions, PeerHost } from "../file/types.js";
 import type { HlsAbr, HlsDownloader } from "../hls/deps.js";
 import { isHlsUrl, openHls as openHlsSource } from "../hls/source.js";
 import type { AssetStore } from "../store/types.js";
+import { UnsupportedResourceError } from "./errors.js";
 import { createResource } from "./resource.js";
 import type { Resource } from "./types.js";
 
@@ -47,10 +48,18 @@ async function openHls(url: string, options: OpenOptions, bus: EventBus): Promis
   return createResource(await openHlsSource(url, o));
 }
 
+function localPath(target: string): string {
+  try {
+    return fileURLToPath(target);
+  } catch (err) {
+    throw new UnsupportedResourceError(target, `not a local file URL (${String(err)})`);
+  }
+}
+
 /** Open `target` (an http(s) URL, a `file:` URL or an absolute path) as a `Resource`. */
 export async function open(target: string, options: OpenOptions): Promise<Resource> {
   if (target.startsWith("file:"))
-    return createResource(await LocalFileSource.open(fileURLToPath(target)));
+    return createResource(await LocalFileSource.open(localPath(target)));
   if (isLocalPath(target)) return createResource(await LocalFileSource.open(target));
   const bus = options.bus ?? EventBus.root();
   if (isHlsUrl(target)) return openHls(target, options, bus);
