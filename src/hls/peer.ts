@@ -477,8 +477,14 @@ export class HlsPeer {
       }
       return;
     }
+    // Another writer (a second download of the same stream) may hold the claim: then this
+    // peer keeps its own copy in memory rather than wait for theirs.
+    let stored = false;
     try {
-      if (slot.resource && !slot.resource.isClaimed()) await slot.resource.putWhole(plain);
+      if (slot.resource && !slot.resource.isClaimed()) {
+        await slot.resource.putWhole(plain);
+        stored = true;
+      }
     } catch (err) {
       if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
       return;
@@ -487,7 +493,7 @@ export class HlsPeer {
     slot.state = "loaded";
     slot.reported = true;
     slot.bytes = plain.byteLength;
-    if (!slot.resource) this.#memory.set(slot, plain);
+    if (!stored) this.#memory.set(slot, plain);
     if (slot.kind === "segment") {
       this.#publish({
         type: "SegmentLoaded",
