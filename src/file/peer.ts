@@ -252,8 +252,11 @@ export class FilePeer implements Peer {
       this.wake();
       return;
     }
-    if (err.kind === "Cancelled" && f.epoch.isCancelled) {
-      this.wake();
+    if (err.kind === "Cancelled") {
+      // Our own seek cancel: plan again. Anything else (the downloader shutting down): stop,
+      // keeping the bytes for a later run.
+      if (f.epoch.isCancelled) this.wake();
+      else this.#fail(err, false);
       return;
     }
     if (transient(err) && bytes > 0) {
@@ -302,11 +305,6 @@ export class FilePeer implements Peer {
 
   get writer(): ResourceWriter {
     return this.#writer;
-  }
-
-  /** True while a fetch's body may still be written. */
-  get busy(): boolean {
-    return this.#inflight !== undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../src/core/clock.js";
 import type { NetError } from "../../src/core/errors.js";
+import { Downloader } from "../../src/dl/index.js";
 import { FileError } from "../../src/file/errors.js";
 import { open } from "../../src/resource/open.js";
 import { DiskStore } from "../../src/store/index.js";
@@ -357,5 +358,34 @@ describe("FilePeer across stores", () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe("FilePeer shutdown", () => {
+  it("FILE-5, STORE-3, DL-17: closing the downloader mid-download keeps the bytes; a later open resumes from them", async () => {
+    s = await stack();
+    const size = 800_000;
+    const path = `/bytes/24/${size}/shutdown.bin`;
+    s.server.setFaults(path, { dripBytesPerSec: 2_000_000 });
+    const url = s.server.url(path);
+    const res = await s.open(url);
+    expect(await res.waitRange(0, 200_000)).toBe("ready");
+    const pending = readAll(res).catch((e: unknown) => e);
+    await s.downloader.close();
+    expect(await pending).toMatchObject({ code: "FILE_FAILED" });
+    await res.close();
+    expect(await state(url)).toBe("partial");
+
+    const again = new Downloader();
+    try {
+      const b = await open(url, { downloader: again, store: s.store, bus: s.bus });
+      expect((await readAll(b)).equals(bodyBytes(24, size))).toBe(true);
+      await b.close();
+    } finally {
+      await again.close();
+    }
+    const gets = s.server.requestsTo(path, "GET");
+    expect(gets).toHaveLength(2);
+    expect(rangeStart(gets[1]?.range)).toBeGreaterThanOrEqual(200_000);
   });
 });
