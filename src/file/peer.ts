@@ -172,14 +172,10 @@ export class FilePeer implements Peer {
           f.ready.catch(() => {});
         } else accept();
       },
-      writer: async (chunk) => {
-        if (f.ready) await f.ready;
-        this.#write(f, chunk);
-        for (const oldest of f.writes) {
-          if (f.pendingBytes <= WRITE_BEHIND) break;
-          await oldest;
-        }
-        if (f.writeError !== undefined) throw f.writeError;
+      // Synchronous unless there is back-pressure: no promise per chunk on the hot path.
+      writer: (chunk) => {
+        if (f.ready) return f.ready.then(() => this.#write(f, chunk));
+        return this.#write(f, chunk);
       },
       onComplete: (bytes, res, err) => {
         void Promise.allSettled([f.ready, ...f.writes]).then(() => {
@@ -196,7 +192,9 @@ export class FilePeer implements Peer {
     return cmd;
   }
 
-  #write(f: InFlight, chunk: Uint8Array): void {
+  /** Hand `chunk` to the store; a promise only while more than WRITE_BEHIND is in flight. */
+  #write(f: InFlight, chunk: Uint8Array): Promise<void> | undefined {
+    if (f.writeError !== undefined) throw f.writeError;
     const at = f.head;
     f.head += chunk.length;
     f.pendingBytes += chunk.length;
@@ -213,6 +211,15 @@ export class FilePeer implements Peer {
       },
     );
     f.writes.add(p);
+    return f.pendingBytes > WRITE_BEHIND ? this.#drain(f) : undefined;
+  }
+
+  async #drain(f: InFlight): Promise<void> {
+    for (const oldest of f.writes) {
+      if (f.pendingBytes <= WRITE_BEHIND) break;
+      await oldest;
+    }
+    if (f.writeError !== undefined) throw f.writeError;
   }
 
   #learn(validator: Validator, total: number | null): void {

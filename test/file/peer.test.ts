@@ -60,6 +60,19 @@ describe("FilePeer over real sockets", () => {
     expect(s.fileEvents("CacheComplete")).toHaveLength(1);
   });
 
+  it("FILE-7: Progress events report growing byte counts and the total", async () => {
+    const url = s.server.bytesUrl(25, 500_000);
+    const done = complete();
+    const res = await s.open(url, { progressBytes: 100_000 });
+    await readAll(res);
+    await done;
+    const progress = s.fileEvents("Progress").map((e) => (e.type === "Progress" ? e : undefined));
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]?.downloaded).toBeGreaterThan(progress[i - 1]?.downloaded ?? 0);
+    expect(progress.every((e) => e?.total === 500_000)).toBe(true);
+  });
+
   it("FILE-2: two readers of one URL cause one GET", async () => {
     const path = "/bytes/2/600000/shared.bin";
     s.server.setFaults(path, { dripBytesPerSec: 3_000_000 });
