@@ -5,7 +5,7 @@
 import { cacheGc, cacheLs, cacheRm, cacheVerify } from "./commands/cache.js";
 import { runDemo } from "./commands/demo.js";
 import { runGet } from "./commands/get.js";
-import { CliError, ExitCode } from "./exit-codes.js";
+import { runServe } from "./commands/serve.js";
 import type { CommandHandlers } from "./program.js";
 import { runCli } from "./run.js";
 import type { CliStreams } from "./session.js";
@@ -16,9 +16,7 @@ const handlers: CommandHandlers = {
   get: async (url, opts) => {
     await runGet(url, opts, streams);
   },
-  serve: async () => {
-    throw new CliError(ExitCode.Internal, "serve is not wired yet");
-  },
+  serve: (opts) => runServe(opts, streams),
   cacheLs: (opts) => cacheLs(opts, streams),
   cacheVerify: (opts) => cacheVerify(opts, streams),
   cacheGc: (opts) => cacheGc(opts, streams),

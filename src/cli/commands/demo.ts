@@ -12,7 +12,8 @@ import type { CliStreams } from "../session.js";
 import { runGet } from "./get.js";
 
 export async function runDemo(opts: DemoOptions, streams: CliStreams): Promise<void> {
-  const server = await startSampleServer();
+  // A congested first 3 s, then a fast link: ABR steps down, then back up.
+  const server = await startSampleServer({ slowStartMs: 3000 });
   const work = await mkdtemp(join(tmpdir(), "plectrum-demo-"));
   try {
     if (!opts.quiet && !opts.json) {

@@ -64,9 +64,8 @@ export async function runGet(
   session.defer(() => engine.close());
   session.progress.attach(session.bus);
   const started = session.clock.now();
-  const result = isHlsUrl(target)
-    ? await getHls(target, opts, engine, session)
-    : await getFile(target, opts, engine, session);
+  let result = isHlsUrl(target) ? "hls" : await getFile(target, opts, engine, session);
+  if (result === "hls") result = await getHls(target, opts, engine, session);
   const done = { ...result, seconds: (session.clock.now() - started) / 1000 };
   session.progress.close();
   report(session, done);

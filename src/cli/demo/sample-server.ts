@@ -5,15 +5,20 @@
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { flacSegments } from "./flac.js";
+import { type FlacVariant, flacBitrate, flacSegments } from "./flac.js";
 
 export interface SampleStreamOptions {
-  /** Sample rates of the variants; bit rate = rate x 16. */
-  rates?: readonly number[];
+  /** The variants (channels x bits per sample at `rate`). */
+  variants?: readonly FlacVariant[];
+  /** Sample rate shared by every variant. */
+  rate?: number;
   segments?: number;
   segmentSeconds?: number;
   /** Pace of each response body in bytes per second (0 = unpaced). */
   bytesPerSecond?: number;
+  /** A congested start: for this many ms after the first request, bodies go at `slowBytesPerSecond`. */
+  slowStartMs?: number;
+  slowBytesPerSecond?: number;
 }
 
 export interface SampleServer {
@@ -28,10 +33,19 @@ export interface SampleServer {
 }
 
 const DEFAULTS = {
-  rates: [8000, 16000, 24000, 48000],
+  // 128 / 256 / 384 / 512 kbit/s at 16 kHz.
+  variants: [
+    { channels: 1, bits: 8 },
+    { channels: 1, bits: 16 },
+    { channels: 2, bits: 12 },
+    { channels: 2, bits: 16 },
+  ] as readonly FlacVariant[],
+  rate: 16000,
   segments: 15,
   segmentSeconds: 2,
   bytesPerSecond: 400_000,
+  slowStartMs: 0,
+  slowBytesPerSecond: 40_000,
 };
 
 interface File {
@@ -46,8 +60,8 @@ function buildFiles(o: Required<SampleStreamOptions>): Map<string, File> {
     type: "application/vnd.apple.mpegurl",
   });
   let master = "#EXTM3U\n#EXT-X-VERSION:3\n";
-  o.rates.forEach((rate, v) => {
-    const segs = flacSegments(rate, o.segments, o.segmentSeconds, 440);
+  o.variants.forEach((variant, v) => {
+    const segs = flacSegments(o.rate, variant, o.segments, o.segmentSeconds, 440);
     let media = `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:${Math.ceil(o.segmentSeconds)}\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n`;
     segs.forEach((body, i) => {
       const name = `seg${String(i).padStart(3, "0")}.flac`;
@@ -55,28 +69,27 @@ function buildFiles(o: Required<SampleStreamOptions>): Map<string, File> {
       media += `#EXTINF:${o.segmentSeconds.toFixed(3)},\n${name}\n`;
     });
     files.set(`/demo/v${v}/index.m3u8`, text(`${media}#EXT-X-ENDLIST\n`));
-    master += `#EXT-X-STREAM-INF:BANDWIDTH=${rate * 16},CODECS="fLaC"\nv${v}/index.m3u8\n`;
+    master += `#EXT-X-STREAM-INF:BANDWIDTH=${flacBitrate(o.rate, variant)},CODECS="fLaC"\nv${v}/index.m3u8\n`;
   });
   files.set("/demo/master.m3u8", text(master));
   return files;
 }
 
-/** Write `body` at `bytesPerSecond` in ~50 ms slices; stops if the client goes away. */
+/** Write `body` at `rate()` bytes per second in ~50 ms slices; stops if the client goes away. */
 function paced(
   res: ServerResponse,
   body: Uint8Array,
-  bytesPerSecond: number,
+  rate: () => number,
   timers: Set<NodeJS.Timeout>,
 ): void {
-  if (bytesPerSecond <= 0) {
+  if (rate() <= 0) {
     res.end(body);
     return;
   }
-  const slice = Math.max(1, Math.round(bytesPerSecond / 20));
   let off = 0;
   const step = () => {
     if (res.destroyed) return;
-    const end = Math.min(body.length, off + slice);
+    const end = Math.min(body.length, off + Math.max(1, Math.round(rate() / 20)));
     res.write(body.subarray(off, end));
     off = end;
     if (off >= body.length) {
@@ -97,6 +110,11 @@ export async function startSampleServer(options: SampleStreamOptions = {}): Prom
   const o: Required<SampleStreamOptions> = { ...DEFAULTS, ...options };
   const files = buildFiles(o);
   const timers = new Set<NodeJS.Timeout>();
+  let firstRequest: number | undefined;
+  const rate = () =>
+    firstRequest !== undefined && Date.now() - firstRequest < o.slowStartMs
+      ? o.slowBytesPerSecond
+      : o.bytesPerSecond;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     const file = files.get(path);
@@ -104,9 +122,10 @@ export async function startSampleServer(options: SampleStreamOptions = {}): Prom
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
     }
+    firstRequest ??= Date.now();
     res.writeHead(200, { "content-type": file.type, "content-length": String(file.body.length) });
     if (req.method === "HEAD") res.end();
-    else paced(res, file.body, o.bytesPerSecond, timers);
+    else paced(res, file.body, rate, timers);
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
@@ -116,8 +135,8 @@ export async function startSampleServer(options: SampleStreamOptions = {}): Prom
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/demo/master.m3u8`,
-    variants: o.rates.length,
-    bitrates: o.rates.map((r) => r * 16),
+    variants: o.variants.length,
+    bitrates: o.variants.map((v) => flacBitrate(o.rate, v)),
     duration: o.segments * o.segmentSeconds,
     close: () =>
       new Promise<void>((resolve) => {
