@@ -5,6 +5,7 @@ import type { NetError } from "../../src/core/errors.js";
 import { Downloader } from "../../src/dl/index.js";
 import { FileError } from "../../src/file/errors.js";
 import { open } from "../../src/resource/open.js";
+import type { Resource } from "../../src/resource/types.js";
 import { DiskStore } from "../../src/store/index.js";
 import { bodyBytes, burst } from "../support/fault-server.js";
 import { rangeStart, readAll, type Stack, stack, walk } from "./harness.js";
@@ -340,6 +341,24 @@ describe("FilePeer failures", () => {
       { error: { retryable: false, kind: "RetryExhausted" } },
     ]);
     expect(s.server.gets(path)).toBe(2);
+  });
+});
+
+describe("FilePeer hostile servers", () => {
+  it("FILE-4, REL-3: an absurd content-length ends in a typed error with nothing stored, no hang", async () => {
+    // The body stops short of the claimed length and the connection idles: the inactivity
+    // timeout (short here) turns it into a resume, which the server cannot satisfy.
+    s = await stack({ inactivityTimeoutMs: 300 });
+    const path = "/bytes/26/100000/absurd.bin";
+    s.server.setFaults(path, { headers: { "content-length": "999999999999999" } });
+    const url = s.server.url(path);
+    const res = await s.open(url).catch((e: unknown) => e);
+    const err =
+      res instanceof FileError ? res : await readAll(res as Resource).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileError);
+    expect(s.fileEvents("CacheComplete")).toHaveLength(0);
+    if (!(res instanceof FileError)) await (res as Resource).close();
+    await noDataFiles();
   });
 });
 
