@@ -15,6 +15,8 @@ export const MIN_SAMPLE_MS = 0.5;
 /** A cache hit sets the fallback to this (ABR-1). */
 export const CACHE_FALLBACK_BPS = 100_000_000;
 export const DEFAULT_INITIAL_THROUGHPUT_BPS = 2_000_000;
+/** ABR-2 default: on only because BENCH-6 shows it helps (docs/BENCHMARKS.md, section abr). */
+export const DEFAULT_SMALL_SEGMENT_CORRECTION = false;
 
 /** An exponentially weighted moving average whose samples carry a weight (seconds). */
 export class Ewma {
@@ -60,7 +62,8 @@ export interface ThroughputObservation {
   durationMs: number;
 }
 
-const HISTORY_LENGTH = 8;
+/** Accepted samples kept for the policies (robust predictors need 2 x 5). */
+const HISTORY_LENGTH = 12;
 
 export class ThroughputEstimator {
   readonly #fast: Ewma;
@@ -74,7 +77,7 @@ export class ThroughputEstimator {
     this.#fast = new Ewma(options.fastHalfLifeS ?? 2);
     this.#slow = new Ewma(options.slowHalfLifeS ?? 10);
     this.#ttfb = new Ewma(options.slowHalfLifeS ?? 10);
-    this.#correction = options.smallSegmentCorrection ?? false;
+    this.#correction = options.smallSegmentCorrection ?? DEFAULT_SMALL_SEGMENT_CORRECTION;
     this.#fallback =
       options.initialThroughputBps === undefined
         ? DEFAULT_INITIAL_THROUGHPUT_BPS

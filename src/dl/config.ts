@@ -1,4 +1,5 @@
 /** Downloader configuration and its DL-1 defaults. */
+import type { AbrSettings } from "../abr/controller.js";
 import type { AbrRegistry } from "../abr/types.js";
 import type { CancelToken } from "../core/cancel.js";
 import { type Clock, systemClock } from "../core/clock.js";
@@ -24,8 +25,10 @@ export interface DownloaderOptions<A extends AbrRegistry = AbrRegistry> {
   preempt?: PreemptOptions;
   /** The HTTP client every fetch goes through. Default: `createHttpClient()`, owned and closed by the downloader. */
   http?: HttpClient;
-  /** The ABR controller fed with peers and bandwidth samples. Default: `createAbrController({ clock })`. */
+  /** The ABR controller fed with peers and bandwidth samples. Default: `createAbrController({ clock, ...abrSettings })`. */
   abr?: A;
+  /** Settings of the default ABR controller (DL-1 "abr settings"); ignored when `abr` is given. */
+  abrSettings?: AbrSettings;
   /** Time source for waits, timers and event timestamps (CORE-2). Default: the system clock. */
   clock?: Clock;
   /** Cancelling this token shuts the downloader down (DL-14). */

@@ -35,10 +35,10 @@ import { HangWatchdog } from "./watchdog.js";
 interface PeerState extends PeerRef {
   readonly peer: Peer;
   readonly bus: EventBus;
-  /** `poll()` may yield: set by `wake()` and by a batch, cleared by "pending". */
-  ready: boolean;
-  /** `wake()` was called since the last poll: poll even if commands are still queued. */
+  /** `wake()` was called since the last poll: poll in the next round. */
   woken: boolean;
+  /** The last poll returned a batch: poll again (next event-loop turn) once its queue is empty. */
+  more: boolean;
   done: boolean;
   disposed: boolean;
 }
@@ -80,6 +80,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #nextRequestId = 0;
   #inFlight = 0;
   #pumpQueued = false;
+  #repollQueued = false;
+  #repollDue = false;
   #closing = false;
   #closed: Promise<void> | undefined;
   #throttleTimer: Timer | undefined;
@@ -94,7 +96,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#http = options.http ?? createHttpClient({ clock: this.#clock });
     this.#ownsHttp = options.http === undefined;
     // Without `abr`, A is the default AbrController (the generic default); the cast states that.
-    this.abr = options.abr ?? (createAbrController({ clock: this.#clock }) as AbrRegistry as A);
+    this.abr =
+      options.abr ??
+      (createAbrController({ clock: this.#clock, ...options.abrSettings }) as AbrRegistry as A);
     this.bus = options.bus ?? EventBus.root({ clock: this.#clock });
     this.#token = options.parent ? options.parent.child() : CancelToken.root();
     this.#token.onCancel(() => void this.close());
@@ -158,8 +162,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       priority: this.#readPriority(peer) ?? "low",
       queued: new Set(),
       inFlight: 0,
-      ready: true,
       woken: true,
+      more: false,
       done: false,
       disposed: false,
     };
@@ -227,43 +231,60 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     queueMicrotask(this.#pump);
   }
 
+  /**
+   * A peer whose last batch has left the queue is polled again on the next event-loop turn,
+   * not in a microtask: a peer that keeps answering with commands that die at once (e.g. a
+   * cancelled epoch) cannot starve I/O and timers. Woken peers are polled in the next round.
+   */
+  #scheduleRepoll(): void {
+    if (this.#repollQueued) return;
+    this.#repollQueued = true;
+    setImmediate(() => {
+      this.#repollQueued = false;
+      this.#repollDue = true;
+      this.#schedule();
+    });
+  }
+
   /** One scheduling round. Never nested: re-entrant calls only schedule the next round. */
   readonly #pump = (): void => {
     this.#pumpQueued = false;
+    const repoll = this.#repollDue;
+    this.#repollDue = false;
     this.#sweep();
     if (!this.#closing) {
       this.#refreshPriorities();
-      this.#pollPeers();
+      this.#pollPeers(repoll);
       this.#sweep();
       this.#dispatch();
       this.#checkPreempt();
-      if (this.#wantsPoll()) this.#schedule();
+      if (this.#wantsRepoll()) this.#scheduleRepoll();
     }
     this.#watchdog.update(!this.#closing && (this.#inFlight > 0 || this.#slots.size > 0));
   };
 
   #wake(ps: PeerState): void {
     if (ps.disposed || ps.done) return;
-    ps.ready = true;
     ps.woken = true;
     this.#schedule();
   }
 
-  #pollable(ps: PeerState): boolean {
-    return !ps.disposed && !ps.done && ps.ready && (ps.woken || ps.queued.size === 0);
+  #repollable(ps: PeerState): boolean {
+    return ps.more && ps.queued.size === 0;
   }
 
-  #wantsPoll(): boolean {
-    for (const ps of this.#peers.values()) if (this.#pollable(ps)) return true;
+  #wantsRepoll(): boolean {
+    for (const ps of this.#peers.values()) if (this.#repollable(ps) && !ps.done) return true;
     return false;
   }
 
-  /** DL-2: poll every peer that woke us (or whose last batch has left the queue). */
-  #pollPeers(): void {
+  /** DL-2: poll every peer that woke us, and on a repoll round those whose last batch left the queue. */
+  #pollPeers(repoll: boolean): void {
     for (const ps of [...this.#peers.values()]) {
       if (this.#closing) return;
-      if (!this.#pollable(ps)) continue;
+      if (ps.disposed || ps.done || !(ps.woken || (repoll && this.#repollable(ps)))) continue;
       ps.woken = false;
+      ps.more = false;
       let result: ReturnType<Peer["poll"]>;
       try {
         result = ps.peer.poll();
@@ -273,10 +294,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       }
       if (result === "done") {
         ps.done = true;
-        ps.ready = false;
-      } else if (result === "pending" || result.length === 0) {
-        if (!ps.woken) ps.ready = false;
-      } else {
+      } else if (result !== "pending" && result.length > 0) {
+        ps.more = true;
         this.#watchdog.progress();
         for (const cmd of result) this.#acceptStream(ps, cmd);
       }
@@ -481,7 +500,6 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #disposePeer(ps: PeerState): void {
     if (ps.disposed) return;
     ps.disposed = true;
-    ps.ready = false;
     const cancelled = ps.queued.size + ps.inFlight;
     this.#peers.delete(ps.id);
     ps.token.cancel("PeerCancel");

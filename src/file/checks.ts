@@ -37,24 +37,22 @@ export function acceptResponse(
   res: ResponseInfo,
   knownTotal: number | undefined,
 ): Accepted {
-  let accepted: Accepted;
-  if (res.partial) {
-    const cr = parseContentRange(res.headers["content-range"]);
-    if (!asked || !cr || cr.total === null)
-      throw decode(res.url, `unusable content-range "${res.headers["content-range"] ?? ""}"`);
-    const wantEnd = asked.end === undefined ? cr.total - 1 : asked.end - 1;
-    if (cr.start !== asked.start || cr.end !== wantEnd)
-      throw decode(
-        res.url,
-        `content-range ${cr.start}-${cr.end} does not match the requested ${asked.start}-${wantEnd}`,
-      );
-    accepted = { offset: asked.start, total: cr.total, whole: false };
-  } else {
+  const cr = res.partial ? parseContentRange(res.headers["content-range"]) : undefined;
+  const total = res.partial ? (cr?.total ?? null) : res.total;
+  if (total !== null && knownTotal !== undefined && total !== knownTotal)
+    throw decode(res.url, `total ${total} contradicts the known length ${knownTotal}`);
+  if (!res.partial) {
     // A 200 is the whole representation: a server that ignored our range (from 0, FILE-4; or
     // from further on, which we also accept and rewrite from 0) sends every byte.
-    accepted = { offset: 0, total: res.total, whole: true };
+    return { offset: 0, total, whole: true };
   }
-  if (accepted.total !== null && knownTotal !== undefined && accepted.total !== knownTotal)
-    throw decode(res.url, `total ${accepted.total} contradicts the known length ${knownTotal}`);
-  return accepted;
+  if (!asked || !cr || cr.total === null)
+    throw decode(res.url, `unusable content-range "${res.headers["content-range"] ?? ""}"`);
+  const wantEnd = asked.end === undefined ? cr.total - 1 : asked.end - 1;
+  if (cr.start !== asked.start || cr.end !== wantEnd)
+    throw decode(
+      res.url,
+      `content-range ${cr.start}-${cr.end} does not match the requested ${asked.start}-${wantEnd}`,
+    );
+  return { offset: asked.start, total: cr.total, whole: false };
 }

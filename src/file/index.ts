@@ -1,7 +1,6 @@
-export * from "./checks.js";
-export * from "./errors.js";
-export * from "./local.js";
-export * from "./open.js";
-export * from "./plan.js";
+export { isHlsContentType } from "./checks.js";
+export { FileError } from "./errors.js";
+export { isLocalPath, LocalFileSource } from "./local.js";
+export { openProgressive } from "./open.js";
 export type { FileSource, SourceOptions } from "./source.js";
 export type * from "./types.js";

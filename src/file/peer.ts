@@ -64,12 +64,6 @@ function sameValidator(a: Validator | undefined, b: Validator): boolean {
   return true;
 }
 
-/** A strong ETag, else Last-Modified: what `if-range` may carry (RFC 9110 13.1.5). */
-function ifRange(v: Validator | undefined): string | undefined {
-  if (v?.etag !== undefined && !v.etag.startsWith("W/")) return v.etag;
-  return v?.lastModified;
-}
-
 export class FilePeer implements Peer {
   readonly #owner: PeerOwner;
   readonly #res: ResourceHandle;
@@ -108,8 +102,10 @@ export class FilePeer implements Peer {
   demand(start: number): void {
     const f = this.#inflight;
     if (f && !this.#res.containsRange(start, start + 1)) {
+      // Bytes in [range.start, head) were received and are landing (write-behind).
+      const behind = start < f.range.start;
       const beyond = f.range.end !== undefined && start >= f.range.end;
-      if (start < f.head || beyond || start - f.head > this.#seekGap) f.epoch.cancel("seek");
+      if (behind || beyond || start - f.head > this.#seekGap) f.epoch.cancel("seek");
     }
     this.wake();
   }
@@ -140,14 +136,12 @@ export class FilePeer implements Peer {
       writeError: undefined,
     };
     this.#inflight = f;
+    // The net layer owns `if-range` (its own resumes, NET-9); against the validator stored
+    // with a partial resource the peer checks the first answer itself (onResponse).
     const stored = this.#res.validator();
-    const headers: Record<string, string> = {};
-    const cond = range.start > 0 ? ifRange(stored) : undefined;
-    if (cond !== undefined) headers["if-range"] = cond;
     let established = false;
     const cmd: FetchCmd = {
       url: this.#owner.url,
-      headers,
       epoch,
       priority,
       rejectHtml: true,
@@ -163,16 +157,20 @@ export class FilePeer implements Peer {
       },
       onResponse: (res) => {
         established = true;
-        this.#owner.responded(res.headers["content-type"]);
         const a = acceptResponse(asked, res, this.#res.finalLength());
         f.head = a.offset;
         const fresh = validatorOf(res);
-        // A whole body of a changed representation replaces what the .part held.
-        if (a.whole && !sameValidator(stored, fresh)) {
-          f.ready = this.#writer.reset().then(() => this.#learn(fresh, a.total));
+        const accept = () => {
+          this.#learn(fresh, a.total);
+          this.#owner.responded(res.headers["content-type"]);
+        };
+        // A changed representation (same length, new validator): what the .part held is
+        // stale. Drop it and keep this body, which belongs to the new one.
+        if (!sameValidator(stored, fresh)) {
+          f.ready = this.#writer.reset().then(accept);
           // Awaited by the writer and onComplete; this only keeps a failure from going unhandled.
           f.ready.catch(() => {});
-        } else this.#learn(fresh, a.total);
+        } else accept();
       },
       writer: async (chunk) => {
         if (f.ready) await f.ready;

@@ -52,6 +52,8 @@ export class FileSession implements PeerOwner {
   #lastProgress = 0;
   #started: { promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void };
   #contentType: string | undefined;
+  /** The failed writer being discarded or released; readers leaving wait for it. */
+  #retiring: Promise<void> | undefined;
 
   constructor(
     ctx: FileContext,
@@ -78,7 +80,8 @@ export class FileSession implements PeerOwner {
     });
     promise.catch(() => {});
     this.#started = { promise, resolve, reject };
-    if (handle.state() !== "absent") resolve();
+    // Partial bytes are trusted only once the first answer confirmed their validator.
+    if (handle.state() === "committed") resolve();
     const total = handle.finalLength();
     if (total !== undefined) this.totalKnown(total);
   }
@@ -87,7 +90,10 @@ export class FileSession implements PeerOwner {
     this.#bus.publish({ domain: "file", url: this.url, ...body } as FileEvent);
   }
 
-  /** Resolves once the resource is usable: bytes exist already, or the first response was accepted. */
+  /**
+   * Resolves once the resource is usable: committed, or the first response was accepted (which
+   * also revalidates partial bytes from an earlier run, dropping them if they are stale).
+   */
   started(): Promise<void> {
     return this.#started.promise;
   }
@@ -125,6 +131,7 @@ export class FileSession implements PeerOwner {
         }
       }
     }
+    await this.#retiring;
     if (this.#readers.size > 0) this.#elect();
     else this.#end();
   }
@@ -147,7 +154,11 @@ export class FileSession implements PeerOwner {
 
   #elect(): void {
     if (this.#peer || this.#electing || this.#failure || this.#readers.size === 0) return;
-    if (this.handle.state() === "committed") return;
+    if (this.handle.state() === "committed") {
+      // Another process finished it while we waited for the claim (the claim reloads it).
+      this.#started.resolve();
+      return;
+    }
     this.#retry?.cancel();
     this.#retry = undefined;
     this.#electing = true;
@@ -252,7 +263,7 @@ export class FileSession implements PeerOwner {
     const peer = this.#peer;
     this.#peer = undefined;
     this.#writerReader = undefined;
-    if (peer) void this.#retire(peer, discard).catch(() => {});
+    if (peer) this.#retiring = this.#retire(peer, discard).catch(() => {});
     this.#end();
   }
 }

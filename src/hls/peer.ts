@@ -8,7 +8,6 @@ import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
 import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
-import type { VariantInfo } from "../events/domains/abr.js";
 import type { HlsEvent } from "../events/domains/hls.js";
 import { type Aes128Cbc, looksLikeClearInit, nodeAes128, sequenceIv } from "./aes.js";
 import type {
@@ -20,11 +19,20 @@ import type {
   HlsStore,
 } from "./deps.js";
 import { DecryptError, HlsUnsupportedError, PlaylistError, SegmentError } from "./errors.js";
-import { KeyCache } from "./keys.js";
-import { keyFetcher, type LoaderContext, loadPlaylist } from "./loader.js";
+import type { KeyCache } from "./keys.js";
+import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
-import { initKey, newSlot, type Slot } from "./slots.js";
+import { initKey, type Slot } from "./slots.js";
+import { loadStream } from "./startup.js";
+import {
+  addSegments,
+  createVariantState,
+  freshSegments,
+  initOfSlot,
+  segmentAt,
+  type VariantState,
+} from "./variant-state.js";
 
 export interface HlsPeerOptions {
   downloader: HlsDownloader;
@@ -64,18 +72,6 @@ export interface HlsPeerOptions {
 export interface PlanEntry {
   variant: number;
   sequence: number;
-}
-
-interface VariantState {
-  info: VariantInfo;
-  url: string;
-  playlist: MediaPlaylist;
-  /** Segments known so far, by media sequence (live playlists append). */
-  segments: Map<number, MediaSegment>;
-  slots: Map<number, Slot>;
-  inits: Map<string, Slot>;
-  /** Live: time of the last reload and whether it changed anything. */
-  lastReloadChanged: boolean;
 }
 
 type Phase = "starting" | "running" | "complete" | "failed" | "disposed";
@@ -132,45 +128,12 @@ export class HlsPeer {
     this.#handle = handle;
     try {
       this.#asset = o.store ? await o.store.asset(this.url) : null;
-      const ctx: LoaderContext = { exec: handle, asset: this.#asset, bus: this.bus };
-      if (o.limits) ctx.limits = o.limits;
-      const top = await loadPlaylist(ctx, this.url);
-      const medias: { url: string; info: VariantInfo; playlist: MediaPlaylist }[] = [];
-      if (top.kind === "master") {
-        this.#master = top;
-        const loaded = await Promise.all(top.variants.map((v) => loadPlaylist(ctx, v.url)));
-        loaded.forEach((p, i) => {
-          const v = top.variants[i]!;
-          if (p.kind !== "media")
-            throw new PlaylistError(v.url, null, "variant is a master playlist");
-          const info: VariantInfo = { index: i, bandwidth: v.bandwidth, name: v.name };
-          if (v.codecs) info.codecs = v.codecs;
-          medias.push({ url: v.url, info, playlist: p });
-        });
-      } else {
-        medias.push({
-          url: this.url,
-          info: { index: 0, bandwidth: 1, name: "single" },
-          playlist: top,
-        });
+      const loaded = await loadStream(this.#loaderContext(handle), this.url, this.bus);
+      this.#master = loaded.master;
+      this.#keys = loaded.keys;
+      for (const m of loaded.medias) {
+        this.#variants.push(await createVariantState(m.url, m.info, m.playlist, this.#asset));
       }
-      for (const m of medias) {
-        const u = m.playlist.unsupportedKeys[0];
-        if (u) {
-          this.bus.publish({ domain: "drm", type: "UnsupportedMethod", method: u.method });
-          throw new HlsUnsupportedError(
-            u.method,
-            `${m.url}: encryption ${u.method}${u.keyFormat ? ` (${u.keyFormat})` : ""} is not supported; only AES-128 is`,
-          );
-        }
-      }
-      this.#keys = new KeyCache(keyFetcher(ctx), this.bus);
-      const keyUris = new Set<string>();
-      for (const m of medias)
-        for (const s of m.playlist.segments) if (s.key) keyUris.add(s.key.uri);
-      await Promise.all([...keyUris].map((k) => this.#keys!.get(k)));
-      for (const m of medias)
-        this.#variants.push(await this.#variantState(m.url, m.info, m.playlist));
       this.#chooseInitial();
       this.#startPlan(this.#liveStartTime());
       this.#phase = "running";
@@ -182,43 +145,10 @@ export class HlsPeer {
     }
   }
 
-  async #variantState(url: string, info: VariantInfo, p: MediaPlaylist): Promise<VariantState> {
-    const vs: VariantState = {
-      info,
-      url,
-      playlist: p,
-      segments: new Map(),
-      slots: new Map(),
-      inits: new Map(),
-      lastReloadChanged: true,
-    };
-    await this.#addSegments(vs, p.segments);
-    return vs;
-  }
-
-  async #addSegments(vs: VariantState, segs: readonly MediaSegment[]): Promise<void> {
-    const perSecond = vs.info.bandwidth / 8;
-    for (const s of segs) {
-      if (vs.segments.has(s.sequence)) continue;
-      vs.segments.set(s.sequence, s);
-      const res = this.#asset
-        ? await this.#asset.resource(s.url, s.range ? rangeOpt(s.range) : undefined)
-        : null;
-      const est = s.range?.length ?? Math.max(1, Math.round(perSecond * s.duration));
-      vs.slots.set(s.sequence, newSlot("segment", vs.info.index, s.sequence, s, res, est));
-      if (s.init && !vs.inits.has(initKey(s.init))) {
-        const ires = this.#asset
-          ? await this.#asset.resource(
-              s.init.url,
-              s.init.range ? rangeOpt(s.init.range) : undefined,
-            )
-          : null;
-        vs.inits.set(
-          initKey(s.init),
-          newSlot("init", vs.info.index, -1, s.init, ires, s.init.range?.length ?? 1024),
-        );
-      }
-    }
+  #loaderContext(handle: HlsPeerHandle): LoaderContext {
+    const ctx: LoaderContext = { exec: handle, asset: this.#asset, bus: this.bus };
+    if (this.#o.limits) ctx.limits = this.#o.limits;
+    return ctx;
   }
 
   #surface(): Peer {
@@ -270,21 +200,10 @@ export class HlsPeer {
 
   // ---- plan (HLS-6, HLS-8, HLS-9) --------------------------------------------------------
 
-  /** The segment of variant `v` that plays at time `t` (binary search on start times). */
+  /** The segment of variant `v` that plays at time `t` (HLS-9). */
   #segmentAt(v: number, t: number): MediaSegment | undefined {
-    const segs = [...(this.#variants[v]?.segments.values() ?? [])];
-    let lo = 0;
-    let hi = segs.length - 1;
-    let best = segs[0];
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = segs[mid]!;
-      if (s.start <= t + 1e-6) {
-        best = s;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best;
+    const vs = this.#variants[v];
+    return vs && segmentAt(vs, t);
   }
 
   #liveStartTime(): number {
@@ -436,7 +355,7 @@ export class HlsPeer {
     const last = this.#plan.at(-1);
     const vs = last && this.#variants[last.variant];
     if (!last || !vs?.playlist.endList) return false;
-    return last.sequence >= Math.max(...vs.segments.keys());
+    return last.sequence >= vs.lastSequence;
   }
 
   #slotOf(e: PlanEntry): Slot | undefined {
@@ -586,20 +505,13 @@ export class HlsPeer {
       const seg = vs.segments.get(slot.sequence);
       if (seg?.key) key = { uri: seg.key.uri, iv: seg.key.iv ?? sequenceIv(seg.sequence) };
     } else {
-      const init = this.#initOfSlot(vs, slot);
+      const init = initOfSlot(vs, slot);
       // Packagers often leave the init section clear although a key precedes it (CONTEXT.md).
       if (init?.key && !looksLikeClearInit(body)) key = { uri: init.key.uri, iv: init.key.iv! };
     }
     if (!key || !this.#keys) return body;
     const k = await this.#keys.get(key.uri);
     return this.#aes.decrypt(k, key.iv, body, slot.url);
-  }
-
-  #initOfSlot(vs: VariantState, slot: Slot): InitSection | undefined {
-    for (const s of vs.segments.values()) {
-      if (s.init && vs.inits.get(initKey(s.init)) === slot) return s.init;
-    }
-    return undefined;
   }
 
   /** `cause` (the network error, when there is one) is what the events describe. */
@@ -809,30 +721,27 @@ export class HlsPeer {
     const handle = this.#handle;
     if (!vs || !handle || this.#phase !== "running") return;
     try {
-      const ctx: LoaderContext = { exec: handle, asset: this.#asset, bus: this.bus };
-      if (this.#o.limits) ctx.limits = this.#o.limits;
-      const p = await loadPlaylist(ctx, vs.url, true);
-      if (p.kind !== "media")
+      const p = await loadPlaylist(this.#loaderContext(handle), vs.url, true);
+      if (p.kind !== "media") {
         throw new PlaylistError(vs.url, null, "live variant became a master playlist");
+      }
       if (this.#phase !== "running") return;
-      const known = Math.max(...vs.segments.keys(), -1);
-      const fresh = p.segments.filter((s) => s.sequence > known);
-      // Continue the timeline from the last known segment's end.
-      const lastKnown = vs.segments.get(known);
-      let t = lastKnown ? lastKnown.start + lastKnown.duration : 0;
-      const shifted = fresh.map((s) => {
-        const c = { ...s, start: t };
-        t += s.duration;
-        return c;
-      });
-      await this.#addSegments(vs, shifted);
+      const unsupported = p.unsupportedKeys[0];
+      if (unsupported) {
+        throw new HlsUnsupportedError(
+          unsupported.method,
+          `${vs.url}: encryption ${unsupported.method} is not supported; only AES-128 is`,
+        );
+      }
+      const fresh = freshSegments(vs, p);
+      await addSegments(vs, fresh, this.#asset);
       for (const k of p.segments) if (k.key && this.#keys) await this.#keys.get(k.key.uri);
       const changed = fresh.length > 0 || p.endList !== vs.playlist.endList;
       vs.lastReloadChanged = changed;
       vs.playlist = {
         ...p,
         segments: [...vs.segments.values()],
-        mediaSequence: Math.min(...vs.segments.keys()),
+        mediaSequence: vs.segments.keys().next().value ?? p.mediaSequence,
       };
       this.#publish({ type: "LiveReload", url: vs.url, changed, mediaSequence: p.mediaSequence });
       this.#reportMissed(vs, p.mediaSequence);
@@ -928,10 +837,6 @@ export class HlsPeer {
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
-
-function rangeOpt(r: { offset: number; length: number }) {
-  return { byteRange: { start: r.offset, end: r.offset + r.length } };
-}
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;

@@ -16,7 +16,6 @@ export interface PersistedResource {
 }
 
 export interface LoadedAsset {
-  url: string | undefined;
   resources: Map<string, PersistedResource>;
   /** Set when the index was damaged and rebuilt from a scan (STORE-5). */
   rebuilt?: string | undefined;
@@ -26,6 +25,8 @@ export interface LoadedAsset {
 export interface BytesFile {
   write(offset: number, bytes: Uint8Array): Promise<void>;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Cut (or extend with zeros) to `length` bytes. */
+  truncate(length: number): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }

@@ -178,15 +178,20 @@ export class StoreCore implements AssetStore {
         pinned: a.pinned || a.assetRoot === keep,
       });
     const plan = planEviction(candidates, { maxBytes: this.#maxBytes, maxAssets: this.#maxAssets });
-    for (const e of plan) await this.#evict(e.assetRoot, e.reason);
-    return plan;
+    const done: GcReport["evicted"] = [];
+    for (const e of plan) {
+      const bytes = await this.#evict(e.assetRoot, e.reason);
+      if (bytes !== undefined) done.push({ ...e, bytes });
+    }
+    return done;
   }
 
-  async #evict(assetRoot: string, reason: EvictReason): Promise<number> {
+  /** Remove an asset; `undefined` (nothing done) while another process writes into it. */
+  async #evict(assetRoot: string, reason: EvictReason): Promise<number | undefined> {
     const a = this.#assets.get(assetRoot);
     if (a?.pinned) throw new StoreError("Busy", `asset ${assetRoot} is pinned`);
-    const freed = await this.backend.removeAsset(assetRoot);
-    const bytes = Math.max(freed, a?.bytes ?? 0, this.#usage?.get(assetRoot)?.bytes ?? 0);
+    if ((await this.backend.describeAsset(assetRoot))?.locked) return undefined;
+    const bytes = await this.backend.removeAsset(assetRoot);
     this.#assets.delete(assetRoot);
     this.#usage?.delete(assetRoot);
     this.#lastUsed.delete(assetRoot);
@@ -231,10 +236,10 @@ export class StoreCore implements AssetStore {
     const root = ASSET_ROOT.test(assetRootOrUrl)
       ? assetRootOrUrl
       : this.assetRootOf(assetRootOrUrl);
-    const usage = await this.backend.describeAsset(root);
-    if (usage?.locked) throw new StoreError("Busy", `asset ${root} is being written`);
-    if (usage === undefined && !this.#assets.has(root)) return 0;
-    return this.#evict(root, "Manual");
+    if ((await this.backend.describeAsset(root)) === undefined && !this.#assets.has(root)) return 0;
+    const bytes = await this.#evict(root, "Manual");
+    if (bytes === undefined) throw new StoreError("Busy", `asset ${root} is being written`);
+    return bytes;
   }
 
   async close(): Promise<void> {

@@ -124,7 +124,7 @@ export class DiskBackend implements Backend {
     this.#urls.set(assetRoot, parsed.url ?? url);
     if (fresh) await this.#ensureIndex(assetRoot);
     else if (changed || tooLong) await this.#compact(assetRoot, parsed.url ?? url, resources);
-    return { url: parsed.url ?? url, resources, rebuilt };
+    return { resources, rebuilt };
   }
 
   /** STORE-5: committed files are adopted; a `.part` without a valid record (a torn write)

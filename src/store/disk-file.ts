@@ -52,6 +52,10 @@ export class DiskFile implements BytesFile {
     });
   }
 
+  async truncate(length: number): Promise<void> {
+    await io(`truncate to ${length}`, () => this.#fh.truncate(length));
+  }
+
   async sync(): Promise<void> {
     await io("datasync", () => this.#fh.datasync());
   }

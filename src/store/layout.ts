@@ -51,11 +51,14 @@ export function defaultCacheKey(url: URL): URL {
 
 export type CacheKeyFn = (url: URL) => URL | string;
 
-/** The identity URL of `url` under `cacheKey`, always without fragment. */
+/** The identity URL of `url` under `cacheKey`, always without fragment and credentials (the
+ * index stores it in clear text). */
 export function canonicalUrl(url: string, cacheKey: CacheKeyFn = defaultCacheKey): URL {
   const mapped = cacheKey(parseUrl(url));
   const u = typeof mapped === "string" ? parseUrl(mapped) : new URL(mapped.href);
   u.hash = "";
+  u.username = "";
+  u.password = "";
   return u;
 }
 

@@ -40,6 +40,11 @@ class MemFile implements BytesFile {
     return this.data.slice(offset, Math.max(offset, end));
   }
 
+  async truncate(length: number): Promise<void> {
+    if (length > this.length) await this.write(this.length, new Uint8Array(length - this.length));
+    else this.length = length;
+  }
+
   async sync(): Promise<void> {}
   async close(): Promise<void> {}
 }
@@ -86,7 +91,7 @@ export class MemoryBackend implements Backend {
     if (a.url === "") a.url = url;
     const resources = new Map<string, PersistedResource>();
     for (const [k, r] of a.resources) if (r.record !== undefined) resources.set(k, r.record);
-    return { url: a.url, resources };
+    return { resources };
   }
 
   pathOf(): undefined {

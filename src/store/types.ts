@@ -73,7 +73,9 @@ export interface ResourceWriter {
    * the claim is kept. */
   reset(): Promise<void>;
   /** Persist the range map (data fdatasync, then the index record) so it survives a crash
-   * (STORE-3 [+]). Also done automatically every `checkpointBytes` and on `release()`. */
+   * (STORE-3 [+]). Also done on `release()` and, in the background (not stalling writes),
+   * every `checkpointBytes`; a failed background datasync fails the next write/commit and
+   * makes `release()` discard, since the kernel may have dropped those pages. */
   checkpoint(): Promise<void>;
   /** Flush + fsync + rename `.part` -> canonical + directory fsync, then index record and
    * `Committed` event. Throws `Incomplete` unless the length is known and [0, total) has

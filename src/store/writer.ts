@@ -15,6 +15,8 @@ export class WriterImpl implements ResourceWriter {
   #closed = false;
   #sinceCheckpoint = 0;
   #checkpointing: Promise<void> | undefined;
+  /** A background checkpoint's error, reported by the next write/checkpoint/commit. */
+  #failure: unknown;
   readonly #inflight = new Set<Promise<void>>();
 
   private constructor(r: ResourceImpl, part: BytesFile, token: string) {
@@ -67,6 +69,9 @@ export class WriterImpl implements ResourceWriter {
     if (token === undefined) throw new StoreError("Busy", `resource ${r.key} is claimed elsewhere`);
     const pin = r.pin();
     try {
+      // Leftover partial bytes are superseded; a fresh inode keeps open readers consistent.
+      if (r.state() === "partial") r.clear();
+      await core.backend.deletePart(r.assetRoot, r.key);
       const part = await core.backend.openPart(r.assetRoot, r.key, false);
       try {
         if (bytes.byteLength > 0) await part.write(0, bytes);
@@ -105,6 +110,7 @@ export class WriterImpl implements ResourceWriter {
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {
     this.#assertOpen();
+    this.#throwFailure();
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new StoreError("LengthMismatch", `invalid write offset ${offset}`);
     const end = offset + bytes.byteLength;
@@ -122,7 +128,10 @@ export class WriterImpl implements ResourceWriter {
     if (this.#closed) return;
     this.resource.addRange(offset, end);
     this.#sinceCheckpoint += bytes.byteLength;
-    if (this.#sinceCheckpoint >= this.resource.core.checkpointBytes) await this.checkpoint();
+    // Automatic checkpoints run beside the writes (the datasync must not stall the download);
+    // a failure surfaces on the next write or at commit/release.
+    if (this.#sinceCheckpoint >= this.resource.core.checkpointBytes && !this.#checkpointing)
+      void this.#startCheckpoint().catch(() => {});
   }
 
   setLength(total: number): void {
@@ -149,19 +158,34 @@ export class WriterImpl implements ResourceWriter {
     await this.#drain();
     this.resource.clear();
     this.#sinceCheckpoint = 0;
+    await this.#part.truncate(0);
     await this.resource.core.backend.record(this.resource.assetRoot, this.resource.key, undefined);
   }
 
   async checkpoint(): Promise<void> {
     this.#assertOpen();
     while (this.#checkpointing !== undefined) await this.#checkpointing;
-    const p = this.#persist();
+    this.#throwFailure();
+    await this.#startCheckpoint();
+  }
+
+  #startCheckpoint(): Promise<void> {
+    const p = this.#persist().then(
+      () => {
+        if (this.#checkpointing === p) this.#checkpointing = undefined;
+      },
+      (err: unknown) => {
+        if (this.#checkpointing === p) this.#checkpointing = undefined;
+        this.#failure ??= err;
+        throw err;
+      },
+    );
     this.#checkpointing = p;
-    try {
-      await p;
-    } finally {
-      this.#checkpointing = undefined;
-    }
+    return p;
+  }
+
+  #throwFailure(): void {
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   /** Snapshot first: only ranges whose bytes were written before the sync are recorded. */
@@ -175,6 +199,8 @@ export class WriterImpl implements ResourceWriter {
   async commit(): Promise<void> {
     this.#assertOpen();
     await this.#drain();
+    // After a failed datasync the kernel may have dropped the dirty pages: never commit them.
+    this.#throwFailure();
     const r = this.resource;
     const total = r.finalLength();
     if (total === undefined) throw new StoreError("Incomplete", `length of ${r.key} is unknown`);
@@ -183,6 +209,8 @@ export class WriterImpl implements ResourceWriter {
       throw new StoreError("Incomplete", `${r.key} misses bytes [${gap.start}, ${gap.end})`);
     this.#closed = true;
     try {
+      // Bytes past the total (an earlier, longer attempt's) must not reach the canonical file.
+      await this.#part.truncate(total);
       await r.core.backend.commitPart(r.assetRoot, r.key, this.#part);
       await r.core.backend.record(r.assetRoot, r.key, { ...r.snapshot(), state: "committed" });
       r.markCommitted();
@@ -195,6 +223,8 @@ export class WriterImpl implements ResourceWriter {
   async release(): Promise<void> {
     if (this.#closed) return;
     await this.#drain();
+    // Bytes after a failed datasync cannot be trusted: drop them rather than record them.
+    if (this.#failure !== undefined) return this.discard();
     const r = this.resource;
     try {
       if (r.presentBytes() > 0) await this.#persist();

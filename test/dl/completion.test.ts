@@ -285,6 +285,55 @@ describe("Downloader completion and cancellation", () => {
     await http.close();
   });
 
+  it("DL-7 DL-13 DL-14: event subscribers that re-enter (dispose, register, enqueue, cancel, close) keep every invariant", async () => {
+    const http = testClient();
+    const dl = new Downloader({ http, maxConcurrent: 2 });
+    const t = new CapTracker(dl, 2);
+    const rec = new Recorder();
+    const a = new ScriptPeer().attach(dl);
+    const b = new ScriptPeer().attach(dl);
+    const epoch = CancelToken.root();
+    const late: ScriptPeer[] = [];
+    const startedAfterCancel: number[] = [];
+    let closing: Promise<void> | undefined;
+    let lateId = -1;
+    dl.bus.subscribe((env) => {
+      const e = env.event as DownloaderEvent;
+      if (e.type === "RequestEnqueued" && e.url.endsWith("/kill-b")) b.handle?.dispose();
+      if (e.type === "RequestStarted" && e.requestId === 1) {
+        const c = new ScriptPeer("high").attach(dl);
+        late.push(c);
+        c.push(rec.cmd("late", server.bytesUrl(5, 10, "late")));
+        epoch.cancel();
+      }
+      if (e.type === "RequestStarted" && epoch.isCancelled && e.requestId === 3)
+        startedAfterCancel.push(e.requestId);
+      if (e.type === "RequestCompleted" && e.requestId === 1)
+        a.push(rec.cmd("from-event", server.bytesUrl(5, 10, "from-event")));
+      if (e.type === "RequestEnqueued" && e.url.endsWith("/late")) lateId = e.requestId;
+      if (e.type === "RequestCompleted" && e.requestId === lateId) closing = dl.close();
+    });
+    a.push(
+      rec.cmd("first", server.bytesUrl(5, 10, "first")),
+      rec.cmd("b-killer", server.bytesUrl(5, 10, "kill-b")),
+      rec.cmd("epoch", server.bytesUrl(5, 10, "epoch"), { epoch }),
+    );
+    b.push(rec.cmd("b1", server.bytesUrl(5, 10, "b1")));
+    await Promise.all(["first", "b-killer", "epoch", "late"].map((k) => rec.done(k)));
+    while (!closing) await new Promise((r) => setImmediate(r));
+    await closing;
+    for (const k of ["first", "b-killer", "epoch", "late"]) expect(rec.count(k)).toBe(1);
+    // b was disposed (from a subscriber) before it was ever polled: b1 was never accepted.
+    expect(rec.count("b1")).toBe(0);
+    expect(server.requestsTo("/bytes/5/10/b1")).toHaveLength(0);
+    expect(rec.count("from-event")).toBeLessThanOrEqual(1);
+    expect(rec.completions.get("epoch")?.[0]?.error?.kind).toBe("Cancelled");
+    expect(startedAfterCancel).toEqual([]);
+    expect(t.violations).toEqual([]);
+    expect(dl.inFlight).toBe(0);
+    await http.close();
+  });
+
   it("DL-7 DL-17: re-entrant onComplete (registers a peer, enqueues, disposes, closes) keeps every invariant", async () => {
     const http = testClient();
     const dl = new Downloader({ http, maxConcurrent: 2 });

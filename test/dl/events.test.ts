@@ -41,7 +41,7 @@ describe("Downloader events", () => {
       maxRetries: 3,
       jitter: 0,
       backoffBaseMs: 1,
-      inactivityTimeoutMs: 300,
+      inactivityTimeoutMs: 800,
     });
     const dl = new Downloader({ http });
     const t = new CapTracker(dl, 5);

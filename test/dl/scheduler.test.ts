@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_POLICY_NAME } from "../../src/abr/index.js";
 import { CancelToken } from "../../src/core/cancel.js";
 import { VirtualClock } from "../../src/core/clock.js";
 import { DOWNLOADER_DEFAULTS, Downloader, DownloaderConfigError } from "../../src/dl/index.js";
@@ -32,7 +33,7 @@ function startedUrls(t: CapTracker): string[] {
 }
 
 describe("Downloader scheduling", () => {
-  it("DL-1: defaults are cap 5, soft timeout 2 s, no demand throttle, hang timeout 60 s; bad values are typed errors", async () => {
+  it("DL-1: defaults are cap 5, soft timeout 2 s, no demand throttle, hang timeout 60 s, an ABR controller; bad values are typed errors", async () => {
     expect(DOWNLOADER_DEFAULTS).toEqual({
       maxConcurrent: 5,
       softTimeoutMs: 2_000,
@@ -45,6 +46,12 @@ describe("Downloader scheduling", () => {
     expect(() => new Downloader({ http: testClient(), maxConcurrent: 1.5 })).toThrow(
       /maxConcurrent must be a non-negative integer/,
     );
+    // Default ABR controller, configured through abrSettings and typed as AbrController.
+    const clock = new VirtualClock(5);
+    const configured = new Downloader({ clock, abrSettings: { minSwitchIntervalMs: 1 } });
+    expect(configured.abr.clock).toBe(clock);
+    expect(configured.abr.policy.name).toBe(DEFAULT_POLICY_NAME);
+    await configured.close(); // also closes the HTTP client it created
     // The default cap: 12 commands, never more than 5 in flight.
     const http = testClient();
     const dl = new Downloader({ http });
@@ -178,6 +185,29 @@ describe("Downloader scheduling", () => {
     ).toEqual(["b1", "b2", "a1", "a2"]);
     expect(rec.completions.get("block")?.[0]?.error?.kind).toBe("Cancelled");
     await dl.close();
+    await http.close();
+  });
+
+  it("DL-2 DL-7: a peer that keeps answering with dead commands cannot starve the event loop", async () => {
+    const http = testClient();
+    const dl = new Downloader({ http });
+    const rec = new Recorder();
+    const dead = CancelToken.root();
+    dead.cancel();
+    let n = 0;
+    const handle = dl.register({
+      poll: () => [rec.cmd(`dead${n++}`, server.bytesUrl(1, 1, "dead"), { epoch: dead })],
+      priority: () => "low",
+    });
+    // Timers and I/O still run while the peer spins.
+    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 1));
+    handle.dispose();
+    await dl.close();
+    expect(n).toBeGreaterThan(1);
+    for (let i = 0; i < n; i++) expect(rec.count(`dead${i}`)).toBe(1);
+    expect(rec.completions.get("dead0")?.[0]?.error?.kind).toBe("Cancelled");
+    expect(server.requestsTo("/bytes/1/1/dead")).toHaveLength(0);
     await http.close();
   });
 });

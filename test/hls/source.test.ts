@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { isHlsContentType } from "../../src/file/index.js";
 import { type HlsByteSource, isHlsUrl, openHls } from "../../src/hls/index.js";
-import { createResource } from "../../src/resource/index.js";
-import { initPlain, makeHlsFixture } from "../support/hls-fixtures.js";
+import { createResource, open } from "../../src/resource/index.js";
+import { initPlain, M3U8, makeHlsFixture } from "../support/hls-fixtures.js";
 import { type HlsHarness, hlsHarness } from "../support/hls-harness.js";
 
 let h: HlsHarness | undefined;
@@ -75,5 +75,22 @@ describe("HLS byte view (RES-1, RES-3)", () => {
     // HLS-6 + HLS-11: with a 1-byte window, fetching followed the reader: no segment twice.
     const segGets = h.server.requests.filter((r) => r.path.endsWith(".ts"));
     expect(segGets).toHaveLength(6);
+  });
+});
+
+describe("open() routes HLS (RES-1)", () => {
+  it("RES-1 RES-3: open() plays a .m3u8 URL, and a playlist recognised only by its content-type, through the HLS peer", async () => {
+    const fx = makeHlsFixture({ segments: 3, bandwidths: [64_000], segmentSize: () => 1_500 });
+    h = await hlsHarness(fx);
+    // The same master under a path without .m3u8: only the content-type says HLS.
+    h.server.route("/hls/stream", { body: fx.get("/hls/master.m3u8")!.body, contentType: M3U8 });
+    for (const url of [h.url(fx.entryPath), h.url("/hls/stream")]) {
+      const res = await open(url, { downloader: h.dl, store: h.store, bus: h.bus, variant: 0 });
+      const chunks: Uint8Array[] = [];
+      for await (const c of res.nodeReadable()) chunks.push(c as Uint8Array);
+      await res.close();
+      expect(Buffer.concat(chunks).equals(Buffer.from(fx.expected[0]!))).toBe(true);
+    }
+    expect(h.server.gets("/hls/stream")).toBeGreaterThanOrEqual(2); // probed, then loaded as HLS
   });
 });

@@ -148,7 +148,7 @@ describe("STORE-2 claim race across processes", () => {
 });
 
 describe("STORE-2 STORE-3 two stores on one root", () => {
-  it("STORE-2 STORE-3: a second store instance cannot claim a held resource and sees checkpoints via refresh", async () => {
+  it("STORE-2 STORE-3 STORE-4: a second store instance cannot claim or remove a held resource and sees checkpoints via refresh", async () => {
     const { dir, cleanup } = await tempDir();
     const s1 = await DiskStore.open({ root: dir });
     const s2 = await DiskStore.open({ root: dir });
@@ -159,6 +159,9 @@ describe("STORE-2 STORE-3 two stores on one root", () => {
       const w = (await r1.tryClaim())!;
       expect(await r2.tryClaim()).toBeUndefined();
       expect(r2.isClaimed()).toBe(true);
+      // STORE-4: an asset another store instance (or process) is writing into is not removed
+      await expect(s2.remove(URL_)).rejects.toMatchObject({ kind: "Busy" });
+      expect((await s2.list())[0]).toMatchObject({ pinned: true });
       w.setLength(200);
       await w.write(0, bytes(200).subarray(0, 100));
       await w.checkpoint();
@@ -172,6 +175,33 @@ describe("STORE-2 STORE-3 two stores on one root", () => {
       await r2.refresh();
       expect(r2.state()).toBe("committed");
       expect(await r2.readWhole()).toEqual(bytes(200));
+    } finally {
+      await s1.close();
+      await s2.close();
+      await cleanup();
+    }
+  });
+});
+
+describe("STORE-3 automatic checkpoints", () => {
+  it("STORE-3 [+]: every checkpointBytes written, the range map reaches the index without an explicit checkpoint", async () => {
+    const { dir, cleanup } = await tempDir();
+    const s1 = await DiskStore.open({ root: dir, checkpointBytes: 10 });
+    const s2 = await DiskStore.open({ root: dir });
+    try {
+      const r1 = await (await s1.asset(URL_)).resource(URL_);
+      const r2 = await (await s2.asset(URL_)).resource(URL_);
+      const w = (await r1.tryClaim())!;
+      await w.write(0, bytes(30).subarray(0, 12));
+      await w.write(12, bytes(30).subarray(12, 24));
+      // the checkpoint runs beside the writes: poll the other instance by event-loop turns
+      for (let i = 0; i < 2000 && !r2.containsRange(0, 12); i++) {
+        await r2.refresh();
+        await new Promise<void>((res) => setImmediate(res));
+      }
+      expect(r2.containsRange(0, 12)).toBe(true);
+      expect(await r2.read(0, 12)).toEqual(bytes(30).subarray(0, 12));
+      await w.release();
     } finally {
       await s1.close();
       await s2.close();

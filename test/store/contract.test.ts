@@ -1,7 +1,8 @@
 /** The store contract, run against both the disk and the memory store (STORE-6). */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { StoreError } from "../../src/store/errors.js";
+import type { ResourceImpl } from "../../src/store/resource.js";
 import type { AssetStore, ResourceChange } from "../../src/store/types.js";
 import { bytes, KINDS, recordingBus, tempDir } from "./helpers.js";
 
@@ -108,9 +109,11 @@ describe.each(KINDS)("$name store", (kind) => {
     const aborted = r.waitRange(0, 10, ac.signal);
     ac.abort(new Error("gone"));
     await expect(aborted).rejects.toThrow("gone");
+    expect((r as ResourceImpl).waiterCount).toBe(0);
     const closed = r.waitRange(0, 10);
     await store.close();
     await expect(closed).rejects.toMatchObject({ kind: "Closed" });
+    expect((r as ResourceImpl).waiterCount).toBe(0);
   });
 
   it("STORE-3: onChange reports ranges, length, commit and clearing", async () => {
@@ -293,6 +296,23 @@ describe.each(KINDS)("$name store", (kind) => {
       expect(existsSync(`${r.path}.part`)).toBe(false);
     }
     expect(await r.readWhole()).toEqual(bytes(10));
+  });
+
+  it("STORE-2 STORE-3: reset drops every byte, and a shorter new version commits at exactly its length", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    w.setLength(100);
+    w.setValidator({ etag: '"old"' });
+    await w.write(0, bytes(100, 3));
+    await w.reset();
+    expect(r.state()).toBe("absent");
+    expect(r.finalLength()).toBeUndefined();
+    expect(r.validator()).toBeUndefined();
+    w.setLength(10);
+    await w.write(0, bytes(10, 4));
+    await w.commit();
+    expect(await r.readWhole()).toEqual(bytes(10, 4));
+    if (r.path !== undefined) expect(statSync(r.path).size).toBe(10);
   });
 
   it("STORE-7: Committed carries the byte count", async () => {

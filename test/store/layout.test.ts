@@ -74,12 +74,15 @@ const HOSTILE = [
 ];
 
 describe("STORE-1 layout", () => {
-  it("STORE-1: assetRoot is 32 hex of SHA-256 with a domain separator, ignoring the fragment", () => {
+  it("STORE-1: assetRoot is 32 hex of SHA-256 with a domain separator, ignoring fragment and credentials", () => {
     const u = canonicalUrl("http://h.test/v.mp4#t=10");
     const root = assetRootOf(u);
     expect(root).toMatch(/^[0-9a-f]{32}$/);
     expect(root).toBe(assetRootOf(canonicalUrl("http://h.test/v.mp4")));
     expect(root).not.toBe(sha256Hex("http://h.test/v.mp4").slice(0, 32));
+    const withCreds = canonicalUrl("http://user:secret@h.test/v.mp4");
+    expect(withCreds.href).toBe("http://h.test/v.mp4");
+    expect(assetRootOf(withCreds)).toBe(root);
   });
 
   it("STORE-1 [+]: the default cache key sorts query parameters; a cacheKey hook can drop them", () => {
