@@ -23,7 +23,7 @@ export interface AbrPeerSurface {
   /** [+] Nominal segment duration in seconds (model-predictive policies size segments with it). */
   segmentDuration?(): number | null;
   /** [+] The variant index to start on; default: the policy's pick from the fallback estimate. */
-  initialVariant?(): number;
+  initialVariant?(): number | undefined;
 }
 
 /** One throughput observation (DL-11). */

@@ -1,1 +1,6 @@
-export {};
+export { createFetchBackend, type FetchBackendOptions } from "./backend-fetch.js";
+export { createUndiciBackend, type UndiciBackendOptions } from "./backend-undici.js";
+export { parseRetryAfter, retryDelay } from "./backoff.js";
+export { createHttpClient, type HttpClientOptions } from "./client.js";
+export { DEFAULT_NET_CONFIG, resolveNetConfig } from "./config.js";
+export type * from "./types.js";

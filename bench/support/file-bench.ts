@@ -1,0 +1,170 @@
+/**
+ * The progressive-file benchmarks (BENCH-3 bulk throughput, BENCH-5 peak RSS): one large file
+ * from a local server, downloaded by plectrum (a separate Node process running the public API)
+ * and by competitors in the same run, each measured the same way (`/usr/bin/time -v`).
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bundleDownloadChild } from "../../test/rel/bundle-child.js";
+import { measure, parseSize, type RunResult, sha256File } from "./measure.js";
+import { serveFile } from "./static-server.js";
+
+export type Tool = "plectrum" | "undici" | "curl" | "aria2c";
+
+/** The platform floor: Node + undici piping the body straight to a file, no engine at all. */
+const UNDICI_GET = `import { request } from "undici";
+import { createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
+const [url, out] = process.argv.slice(1);
+const res = await request(url);
+await pipeline(res.body, createWriteStream(out));`;
+
+export interface FileBenchSpec {
+  name: string;
+  defaultSize: string;
+  tools: readonly Tool[];
+}
+
+const REPO = join(import.meta.dirname, "..", "..");
+
+function have(cmd: string): boolean {
+  return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+async function makeFile(path: string, size: number): Promise<void> {
+  const block = randomBytes(4 * 1024 * 1024);
+  const out = createWriteStream(path);
+  for (let left = size; left > 0; left -= block.length) {
+    const chunk = left >= block.length ? block : block.subarray(0, left);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    out.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+}
+
+/** The command line of `tool` and where it writes (plectrum: the path it prints). */
+function argv(
+  tool: Tool,
+  url: string,
+  dir: string,
+  child: string,
+): { argv: string[]; output: string | ((stdout: string) => string) } {
+  const output = join(dir, "out.bin");
+  switch (tool) {
+    case "undici":
+      return {
+        argv: [process.execPath, "--input-type=module", "-e", UNDICI_GET, url, output],
+        output,
+      };
+    case "curl":
+      return { argv: ["curl", "-sS", "-o", output, url], output };
+    case "aria2c":
+      return {
+        argv: [
+          "aria2c",
+          "-q",
+          "-x1",
+          "-s1",
+          "--file-allocation=none",
+          "--allow-overwrite=true",
+          "-d",
+          dir,
+          "-o",
+          "out.bin",
+          url,
+        ],
+        output,
+      };
+    case "plectrum":
+      return {
+        argv: [process.execPath, child, url, join(dir, "cache")],
+        output: (stdout) => JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}").path,
+      };
+  }
+}
+
+export async function runFileBench(spec: FileBenchSpec): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      size: { type: "string", default: spec.defaultSize },
+      runs: { type: "string", default: "1" },
+      "node-server": { type: "boolean", default: false },
+    },
+  });
+  const size = parseSize(values.size);
+  const runs = Number(values.runs);
+  const work = await mkdtemp(join(tmpdir(), `plectrum-bench-${spec.name}-`));
+  try {
+    const file = join(work, "www", "media.bin");
+    // nginx workers run as an unprivileged user: let them read the served file.
+    await chmod(work, 0o755);
+    await mkdir(join(work, "www"), { mode: 0o755 });
+    await makeFile(file, size);
+    const expectHash = await sha256File(file);
+    const server = await serveFile(file, work, values["node-server"]);
+    const child = await bundleDownloadChild(join(work, "download-child.mjs"));
+    const tools = spec.tools.filter((t) => t === "plectrum" || t === "undici" || have(t));
+    const results: RunResult[] = [];
+    try {
+      for (let r = 0; r < runs; r++) {
+        for (const tool of tools) {
+          const dir = join(work, `${tool}-${r}`);
+          await mkdir(dir);
+          const cmd = argv(tool, server.url, dir, child);
+          const res = await measure(tool, cmd.argv, size, cmd.output);
+          if ((await sha256File(res.file)) !== expectHash) throw new Error(`${tool}: wrong bytes`);
+          results.push(res);
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      await server.close();
+    }
+    await report(spec, values.size, server.kind, tools, results, runs);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function best(results: RunResult[], tool: Tool): RunResult | undefined {
+  return results.filter((r) => r.tool === tool).sort((a, b) => a.seconds - b.seconds)[0];
+}
+
+async function report(
+  spec: FileBenchSpec,
+  sizeText: string,
+  serverKind: string,
+  tools: readonly Tool[],
+  results: RunResult[],
+  runs: number,
+): Promise<void> {
+  const curl = best(results, "curl");
+  const rows = tools.flatMap((t) => {
+    const r = best(results, t);
+    if (!r) return [];
+    const ratio = curl ? (r.mibPerSec / curl.mibPerSec).toFixed(2) : "n/a";
+    const rss = r.peakRssMiB === null ? "n/a" : r.peakRssMiB.toFixed(1);
+    return [`| ${t} | ${r.mibPerSec.toFixed(0)} | ${ratio} | ${rss} |`];
+  });
+  const command = `npm run bench:${spec.name} -- --size ${sizeText}${runs > 1 ? ` --runs ${runs}` : ""}`;
+  const lines = [
+    `${spec.name}: ${sizeText} file from ${serverKind} on loopback, best of ${runs} run(s) per tool`,
+    `command: ${command}`,
+    "",
+    "| tool | MiB/s | x curl | peak RSS MiB |",
+    "|---|---|---|---|",
+    ...rows,
+  ];
+  console.log(lines.join("\n"));
+  await mkdir(join(REPO, "bench", "results"), { recursive: true });
+  await writeFile(
+    join(REPO, "bench", "results", `${spec.name}.json`),
+    `${JSON.stringify({ bench: spec.name, size: sizeText, server: serverKind, command, results }, null, 2)}\n`,
+  );
+}

@@ -1,0 +1,261 @@
+/**
+ * Running one dispatched fetch, streaming (DL-8) or imperative (DL-9): the net call, the
+ * observer hooks mapped to lifecycle events with the request id (DL-12/13), the soft timeout
+ * (DL-10), bandwidth crediting (DL-11), then exactly one terminal event and one completion.
+ * Never rejects: every failure ends as a terminal event plus a completion with a NetError.
+ */
+import type { AbrRegistry } from "../abr/types.js";
+import type { CancelToken } from "../core/cancel.js";
+import type { Clock } from "../core/clock.js";
+import { cancelledError, errorInfo, isCancelled, NetError } from "../core/errors.js";
+import type { DownloaderEvent } from "../events/domains/downloader.js";
+import type { HttpClient, NetObserver, RequestOptions } from "../net/types.js";
+import { cancelReason, type Entry, type ExecEntry, type StreamEntry } from "./entry.js";
+import { fromHead, fromHeaders, fromStream } from "./response-info.js";
+import type { ResponseInfo } from "./types.js";
+
+type Payload<E = DownloaderEvent> = E extends { requestId: number }
+  ? Omit<E, "domain" | "requestId" | "peerId">
+  : never;
+
+export interface RunContext {
+  readonly http: HttpClient;
+  readonly clock: Clock;
+  readonly softTimeoutMs: number;
+  readonly abr: AbrRegistry;
+  readonly token: CancelToken;
+  /** Called once, right before the terminal event: the fetch stops counting against the cap. */
+  finish(entry: Entry): void;
+  /** Body bytes arrived (watchdog progress). */
+  progress(): void;
+  /** Runs a user callback, containing a throw. */
+  guard(fn: () => void): void;
+}
+
+export function publish(entry: Entry, event: Payload): void {
+  entry.bus.publish({
+    domain: "downloader",
+    requestId: entry.id,
+    peerId: entry.peer.id,
+    ...event,
+  } as DownloaderEvent);
+}
+
+/** A throw from a validator, writer or onResponse: kept if it is a NetError, else a fatal Decode. */
+function asNetError(err: unknown, url: string, what: string): NetError {
+  if (err instanceof NetError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new NetError("Decode", `${what} failed for ${url}: ${msg}`, { url, cause: err });
+}
+
+interface Outcome {
+  bytes: number;
+  info: ResponseInfo | undefined;
+  body: Uint8Array | undefined;
+  error: unknown;
+}
+
+export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
+  const startedAt = ctx.clock.now();
+  publish(entry, { type: "RequestStarted", waitInQueue: startedAt - entry.enqueuedAt });
+  let ttfb: number | undefined;
+  const live = () => entry.state === "running";
+  const observer: NetObserver = {
+    firstByte(i) {
+      ttfb ??= i.ttfb;
+      if (live()) publish(entry, { type: "FirstByte", ...i });
+    },
+    retrying(i) {
+      if (live()) publish(entry, { type: "RequestRetrying", ...i, error: errorInfo(i.error) });
+    },
+    bodyStalled(i) {
+      if (live()) publish(entry, { type: "BodyStalled", ...i });
+    },
+    bodyResumed(i) {
+      if (live()) publish(entry, { type: "BodyResumed", ...i });
+    },
+    retryExhausted(i) {
+      if (live()) publish(entry, { type: "RetryExhausted", ...i, error: errorInfo(i.error) });
+    },
+  };
+  const slow = ctx.clock.setTimer(
+    ctx.softTimeoutMs,
+    () => {
+      if (!live()) return;
+      publish(entry, { type: "LoadSlow", elapsed: ctx.clock.now() - startedAt });
+      const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
+      if (onSlow) ctx.guard(onSlow);
+    },
+    { unref: true },
+  );
+  const out: Outcome = { bytes: 0, info: undefined, body: undefined, error: undefined };
+  try {
+    if (entry.kind === "stream") await streamBody(ctx, entry, requestOptions(entry, observer), out);
+    else await wholeBody(ctx, entry, requestOptions(entry, observer), out);
+  } catch (err) {
+    out.error = err;
+  }
+  slow.cancel();
+  ctx.finish(entry);
+  terminate(ctx, entry, out, ctx.clock.now() - startedAt, ttfb);
+  entry.token.release();
+}
+
+function requestOptions(entry: Entry, observer: NetObserver): RequestOptions {
+  const { cmd } = entry;
+  const opts: RequestOptions = { signal: entry.token.signal, observer };
+  if (cmd.headers) opts.headers = cmd.headers;
+  if (cmd.rejectHtml) opts.rejectHtml = true;
+  const validate = cmd.validate;
+  if (validate) {
+    opts.validate = (r) => {
+      try {
+        validate(fromHeaders(r.status, r.url, r.headers));
+      } catch (err) {
+        throw asNetError(err, r.url, "validator");
+      }
+    };
+  }
+  return opts;
+}
+
+function checkCancelled(entry: Entry): void {
+  if (entry.token.isCancelled) throw cancelledError(entry.cmd.url, entry.token.reason);
+}
+
+async function streamBody(
+  ctx: RunContext,
+  entry: StreamEntry,
+  opts: RequestOptions,
+  out: Outcome,
+): Promise<void> {
+  const { cmd } = entry;
+  if (entry.method === "HEAD") {
+    out.info = fromHead(await ctx.http.head(cmd.url, opts));
+    return;
+  }
+  const res = cmd.range
+    ? await ctx.http.getRange(cmd.url, cmd.range, opts)
+    : await ctx.http.stream(cmd.url, opts);
+  out.info = fromStream(res);
+  const { writer, onResponse } = cmd;
+  if (!writer) {
+    await res.dispose();
+    return;
+  }
+  try {
+    if (onResponse) {
+      const info = out.info;
+      try {
+        onResponse(info);
+      } catch (err) {
+        throw asNetError(err, cmd.url, "onResponse");
+      }
+    }
+    for await (const chunk of res.body) {
+      checkCancelled(entry);
+      try {
+        const pending = writer(chunk);
+        if (pending) await pending;
+      } catch (err) {
+        throw asNetError(err, cmd.url, "writer");
+      }
+      out.bytes += chunk.byteLength;
+      ctx.progress();
+    }
+    checkCancelled(entry);
+  } catch (err) {
+    await res.dispose().catch(() => {});
+    throw err;
+  }
+}
+
+async function wholeBody(
+  ctx: RunContext,
+  entry: ExecEntry,
+  opts: RequestOptions,
+  out: Outcome,
+): Promise<void> {
+  const { cmd } = entry;
+  if (entry.method === "HEAD") {
+    out.info = fromHead(await ctx.http.head(cmd.url, opts));
+    out.body = new Uint8Array(0);
+    return;
+  }
+  if (!cmd.range) {
+    const res = await ctx.http.getBytes(cmd.url, opts);
+    out.info = fromHeaders(res.status, res.url, res.headers);
+    out.body = res.bytes;
+    out.bytes = res.bytes.byteLength;
+    return;
+  }
+  const res = await ctx.http.getRange(cmd.url, cmd.range, opts);
+  out.info = fromStream(res);
+  const chunks: Uint8Array[] = [];
+  try {
+    for await (const chunk of res.body) {
+      chunks.push(chunk);
+      out.bytes += chunk.byteLength;
+      ctx.progress();
+    }
+    checkCancelled(entry);
+  } catch (err) {
+    await res.dispose().catch(() => {});
+    throw err;
+  }
+  const joined = Buffer.concat(chunks);
+  out.body = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+}
+
+function terminate(
+  ctx: RunContext,
+  entry: Entry,
+  out: Outcome,
+  duration: number,
+  ttfb: number | undefined,
+): void {
+  const { bytes, info } = out;
+  let error: NetError | undefined;
+  if (out.error === undefined && !entry.token.isCancelled) {
+    if (entry.method === "GET" && bytes > 0) {
+      const sample = { bytes, durationMs: duration, source: "network" as const };
+      ctx.guard(() =>
+        ctx.abr.recordBandwidth(
+          entry.peer.id,
+          ttfb === undefined ? sample : { ...sample, ttfbMs: ttfb },
+        ),
+      );
+    }
+    const bandwidthBps = (bytes * 8000) / Math.max(duration, 1);
+    publish(entry, { type: "RequestCompleted", bytes, duration, bandwidthBps });
+  } else if (entry.token.isCancelled) {
+    const reason = cancelReason(entry, ctx.token);
+    publish(entry, { type: "RequestCancelled", reason, bytes });
+    error = isCancelled(out.error)
+      ? (out.error as NetError)
+      : cancelledError(entry.cmd.url, reason);
+  } else {
+    error = asNetError(out.error, entry.cmd.url, "request");
+    publish(entry, { type: "RequestFailed", error: errorInfo(error), retryable: error.retryable });
+  }
+  complete(ctx, entry, bytes, info, out.body, error);
+}
+
+/** The one completion of an entry (DL-7): `onComplete` or the imperative settle. */
+export function complete(
+  ctx: Pick<RunContext, "guard">,
+  entry: Entry,
+  bytes: number,
+  info: ResponseInfo | undefined,
+  body: Uint8Array | undefined,
+  error: NetError | undefined,
+): void {
+  if (entry.kind === "stream") {
+    const { onComplete } = entry.cmd;
+    ctx.guard(() => onComplete(bytes, info, error));
+  } else if (error || !info) {
+    entry.settle({ ok: false, error: error ?? cancelledError(entry.cmd.url) });
+  } else {
+    entry.settle({ ok: true, value: { response: info, bytes: body ?? new Uint8Array(0) } });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The four FIFO slots of DL-4. Removal from the middle (cancellation, priority moves) is
+ * O(1): the entry's node is marked dead and skipped when it reaches the front.
+ */
+import type { Entry } from "./entry.js";
+
+interface Node {
+  entry: Entry | undefined;
+}
+
+class Fifo {
+  #items: Node[] = [];
+  #head = 0;
+  live = 0;
+
+  push(node: Node): void {
+    this.#items.push(node);
+    this.live++;
+  }
+
+  /** The first live entry, without removing it. */
+  peek(): Entry | undefined {
+    while (this.#head < this.#items.length) {
+      const e = this.#items[this.#head]?.entry;
+      if (e) return e;
+      this.#head++;
+    }
+    this.#compact();
+    return undefined;
+  }
+
+  #compact(): void {
+    if (this.#head === 0) return;
+    if (this.#head >= this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Live entries in FIFO order. */
+  *entries(): IterableIterator<Entry> {
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const e = this.#items[i]?.entry;
+      if (e) yield e;
+    }
+  }
+}
+
+export class Slots {
+  readonly #fifos = [new Fifo(), new Fifo(), new Fifo(), new Fifo()] as const;
+  readonly #nodes = new Map<Entry, Node>();
+
+  /** Append `entry` to the back of `slot` (its `slot` field is updated). */
+  push(entry: Entry, slot: number): void {
+    const node: Node = { entry };
+    entry.slot = slot;
+    this.#nodes.set(entry, node);
+    this.#fifos[slot as 0 | 1 | 2 | 3].push(node);
+  }
+
+  /** Remove a queued entry wherever it is; false when it was not queued. */
+  remove(entry: Entry): boolean {
+    const node = this.#nodes.get(entry);
+    if (!node) return false;
+    node.entry = undefined;
+    this.#nodes.delete(entry);
+    this.#fifos[entry.slot as 0 | 1 | 2 | 3].live--;
+    return true;
+  }
+
+  /** The front of `slot`, without removing it. */
+  peek(slot: number): Entry | undefined {
+    return this.#fifos[slot as 0 | 1 | 2 | 3].peek();
+  }
+
+  count(slot: number): number {
+    return this.#fifos[slot as 0 | 1 | 2 | 3].live;
+  }
+
+  get urgent(): number {
+    return this.count(0) + this.count(1);
+  }
+
+  get demand(): number {
+    return this.count(2) + this.count(3);
+  }
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  counts(): [number, number, number, number] {
+    return [this.count(0), this.count(1), this.count(2), this.count(3)];
+  }
+
+  /** Every queued entry, slot 0 first, FIFO within a slot. */
+  *entries(): IterableIterator<Entry> {
+    for (const f of this.#fifos) yield* f.entries();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * One request attempt, no retry: scheme checks and redirects (NET-12), the connect+headers
+ * inactivity step (NET-2), `firstByte` (NET-11), status errors with their body (NET-8), and
+ * response validation (NET-6/7/10). The result owns an attempt controller (a child of the
+ * operation's signal) that body reads are guarded with.
+ */
+import { NetError } from "../core/errors.js";
+import { parseRetryAfter } from "./backoff.js";
+import { STATUS_BODY_CHARS, statusError, toNetError } from "./errors.js";
+import { guard, type Linked, linkedController } from "./signals.js";
+import type { Headers, HttpBackend, Method, NetConfig, NetObserver, RawResponse } from "./types.js";
+import {
+  type BodyShape,
+  checkEncoding,
+  checkNotHtml,
+  checkRange,
+  type WireRange,
+  wireRangeHeader,
+} from "./validate.js";
+
+export interface ExchangeRequest {
+  url: string;
+  method: Method;
+  /** Caller headers (any case). */
+  headers: Record<string, string> | undefined;
+  range: WireRange | undefined;
+  ifRange?: string | undefined;
+  observer: NetObserver | undefined;
+  rejectHtml: boolean;
+  validate: ((res: { status: number; headers: Headers; url: string }) => void) | undefined;
+}
+
+/** An established, validated 2xx response. */
+export interface Exchange {
+  res: RawResponse;
+  shape: BodyShape;
+  link: Linked;
+  iterator: AsyncIterator<Uint8Array>;
+  /** Release the body and the attempt's abort link. Idempotent. */
+  close(): Promise<void>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const DROPPED_ON_CROSS_ORIGIN = ["authorization", "cookie", "proxy-authorization"];
+const OWN_HEADERS = new Set(["accept-encoding", "range", "if-range"]);
+
+export function checkScheme(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch (e) {
+    throw new NetError("Unsupported", `not a valid URL: ${url}`, { url, cause: e });
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new NetError("Unsupported", `only http: and https: URLs are supported: ${url}`, { url });
+  }
+  return u;
+}
+
+function wireHeaders(req: ExchangeRequest): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    const lk = k.toLowerCase();
+    if (!OWN_HEADERS.has(lk)) h[lk] = v;
+  }
+  h["accept-encoding"] = "identity";
+  if (req.range) h.range = wireRangeHeader(req.range);
+  if (req.ifRange !== undefined && req.range) h["if-range"] = req.ifRange;
+  return h;
+}
+
+export interface ExchangeContext {
+  backend: HttpBackend;
+  cfg: NetConfig;
+  /** The operation's signal (caller cancel + total deadline). */
+  signal: AbortSignal;
+}
+
+/** Read at most ~200 characters of an error body under the inactivity guard (NET-2, NET-8). */
+async function readErrorText(
+  res: RawResponse,
+  link: Linked,
+  cfg: NetConfig,
+): Promise<{ text: string; truncated: boolean }> {
+  const it = res.body[Symbol.asyncIterator]();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const r = await guard(it.next(), {
+      clock: cfg.clock,
+      ms: cfg.inactivityTimeoutMs,
+      ctrl: link.ctrl,
+      url: res.url,
+      what: "reading an error body",
+    });
+    if (r.done) return { text: text + decoder.decode(), truncated: false };
+    text += decoder.decode(r.value, { stream: true });
+    if (text.length > STATUS_BODY_CHARS) return { text, truncated: true };
+  }
+}
+
+/** A caller validator's rejection is fatal: a plain Error becomes a Decode NetError. */
+function runValidator(
+  validate: NonNullable<ExchangeRequest["validate"]>,
+  res: { status: number; headers: Headers; url: string },
+): void {
+  try {
+    validate(res);
+  } catch (e) {
+    if (e instanceof NetError) throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new NetError("Decode", `response rejected by validator (${why}): ${res.url}`, {
+      url: res.url,
+      cause: e,
+    });
+  }
+}
+
+export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Promise<Exchange> {
+  const { backend, cfg } = ctx;
+  const link = linkedController(ctx.signal);
+  let res: RawResponse | undefined;
+  try {
+    const headers = wireHeaders(req);
+    let url = req.url;
+    let origin = checkScheme(url).origin;
+    const started = cfg.clock.now();
+    for (let hops = 0; ; hops++) {
+      res = await guard(
+        backend.request({ url, method: req.method, headers, signal: link.ctrl.signal }),
+        {
+          clock: cfg.clock,
+          ms: cfg.inactivityTimeoutMs,
+          ctrl: link.ctrl,
+          url,
+          what: "connecting and waiting for response headers",
+        },
+      );
+      const location = res.headers.location;
+      if (!REDIRECTS.has(res.status) || location === undefined) break;
+      await res.dispose();
+      if (hops >= cfg.maxRedirects) {
+        throw new NetError("Status", `more than ${cfg.maxRedirects} redirects: ${req.url}`, {
+          url,
+          status: res.status,
+          body: "",
+        });
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch (e) {
+        throw new NetError("Unsupported", `invalid redirect location "${location}": ${url}`, {
+          url,
+          cause: e,
+        });
+      }
+      checkScheme(next.href);
+      if (next.origin !== origin) for (const h of DROPPED_ON_CROSS_ORIGIN) delete headers[h];
+      origin = next.origin;
+      url = next.href;
+      res = undefined;
+    }
+    const r = res;
+    if (req.method === "GET") {
+      req.observer?.firstByte?.({
+        ttfb: cfg.clock.now() - started,
+        status: r.status,
+        partial: r.status === 206,
+      });
+    }
+    if (r.status < 200 || r.status > 299) {
+      const { text, truncated } =
+        req.method === "GET" ? await readErrorText(r, link, cfg) : { text: "", truncated: false };
+      const retryAfter =
+        r.status === 429 || r.status === 503
+          ? parseRetryAfter(r.headers["retry-after"])
+          : undefined;
+      throw statusError(r.status, url, text, truncated, retryAfter);
+    }
+    let shape: BodyShape;
+    if (req.method === "GET") {
+      checkEncoding(r.headers, url);
+      shape = checkRange(r.status, r.headers, req.range, url);
+    } else {
+      shape = { status: r.status, partial: r.status === 206, expectedLength: null, total: null };
+    }
+    if (req.rejectHtml) checkNotHtml(r.headers, url);
+    if (req.validate) runValidator(req.validate, { status: r.status, headers: r.headers, url });
+    let closed = false;
+    return {
+      res: r,
+      shape,
+      link,
+      iterator: r.body[Symbol.asyncIterator](),
+      async close() {
+        if (closed) return;
+        closed = true;
+        link.release();
+        await r.dispose().catch(() => {});
+      },
+    };
+  } catch (e) {
+    const err = toNetError(e, req.url);
+    link.ctrl.abort(err);
+    link.release();
+    if (res) await res.dispose().catch(() => {});
+    throw err;
+  }
+}
