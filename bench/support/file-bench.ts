@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleDownloadChild } from "../../test/rel/bundle-child.js";
 import { measure, parseSize, type RunResult, sha256File } from "./measure.js";
@@ -95,6 +95,8 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
       size: { type: "string", default: spec.defaultSize },
       runs: { type: "string", default: "1" },
       "node-server": { type: "boolean", default: false },
+      /** Where to write the JSON result; default bench/results/<name>.json. */
+      out: { type: "string" },
     },
   });
   const size = parseSize(values.size);
@@ -126,7 +128,7 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
     } finally {
       await server.close();
     }
-    await report(spec, values.size, server.kind, tools, results, runs);
+    await report(spec, values.size, server.kind, tools, results, runs, values.out);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -143,6 +145,7 @@ async function report(
   tools: readonly Tool[],
   results: RunResult[],
   runs: number,
+  outPath: string | undefined,
 ): Promise<void> {
   const curl = best(results, "curl");
   const rows = tools.flatMap((t) => {
@@ -162,9 +165,10 @@ async function report(
     ...rows,
   ];
   console.log(lines.join("\n"));
-  await mkdir(join(REPO, "bench", "results"), { recursive: true });
+  const out = outPath ?? join(REPO, "bench", "results", `${spec.name}.json`);
+  await mkdir(dirname(out), { recursive: true });
   await writeFile(
-    join(REPO, "bench", "results", `${spec.name}.json`),
+    out,
     `${JSON.stringify({ bench: spec.name, size: sizeText, server: serverKind, command, results }, null, 2)}\n`,
   );
 }

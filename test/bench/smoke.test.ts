@@ -4,8 +4,8 @@
  * JSON / tables, every number finite, every competitor that is installed present (and every
  * absent one skipped, not crashed on). No timing is asserted: benches are not tests.
  *
- * The file benches (bulk, memory) always write bench/results/<name>.json; the tiny runs here
- * would overwrite the committed numbers, so those two files are restored afterwards.
+ * The file benches (bulk, memory) write their JSON to a temp dir (`--out`), so the committed
+ * numbers in bench/results/ are never touched.
  */
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -62,19 +62,11 @@ function tableRows(out: string): string[][] {
 
 const finite = (x: unknown): boolean => typeof x === "number" && Number.isFinite(x);
 
-// bench/results files the file benches overwrite: saved before, restored after.
-const RESULTS = ["bulk.json", "memory.json"].map((f) => join(REPO, "bench", "results", f));
-const saved = new Map<string, string | null>();
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "plectrum-bench-smoke-"));
-  for (const f of RESULTS) saved.set(f, await readFile(f, "utf8").catch(() => null));
 });
 afterAll(async () => {
-  for (const [f, text] of saved) {
-    if (text === null) await rm(f, { force: true });
-    else await writeFile(f, text);
-  }
   await rm(work, { recursive: true, force: true });
 });
 
@@ -125,10 +117,11 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     ["BENCH-3", "bulk"],
     ["BENCH-5", "memory"],
   ] as const) {
-    it(`${id}: ${name} runs every installed competitor on a 1 MiB file and writes bench/results/${name}.json`, {
+    it(`${id}: ${name} runs every installed competitor on a 1 MiB file and writes its JSON where --out says`, {
       timeout: TIMEOUT,
     }, async () => {
-      const r = await bench(`${name}/run.ts`, ["--size", "1M"]);
+      const out = join(work, `${name}.json`);
+      const r = await bench(`${name}/run.ts`, ["--size", "1M", "--out", out]);
       expect(r.code, r.stderr).toBe(0);
       const installed = {
         curl: await hasCommand("curl"),
@@ -148,9 +141,10 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
         if (rss !== "n/a") expect(Number(rss)).toBeGreaterThan(0);
       }
       expect(r.stdout).toContain(`command: npm run bench:${name} -- --size 1M`);
-      const saved = JSON.parse(
-        await readFile(join(REPO, "bench", "results", `${name}.json`), "utf8"),
-      ) as { bench: string; results: Array<Record<string, unknown>> };
+      const saved = JSON.parse(await readFile(out, "utf8")) as {
+        bench: string;
+        results: Array<Record<string, unknown>>;
+      };
       expect(saved.bench).toBe(name);
       for (const x of saved.results) {
         expect(x.bytes).toBe(1024 * 1024);

@@ -372,7 +372,8 @@ export class FaultServer {
     if (plan.changeEtag) etag = `"${(etag ?? '"r"').replaceAll('"', "")}-r${++this.#changes}"`;
 
     // Range + If-Range (RFC 9110): a validator mismatch means "send the whole thing".
-    let range = plan.ignoreRange ? undefined : parseRange(req.headers.range, total);
+    // An HTML error page (a captive portal, a CDN error) answers 200 whatever was asked.
+    let range = plan.ignoreRange || plan.html ? undefined : parseRange(req.headers.range, total);
     const ifRange = req.headers["if-range"];
     if (range && typeof ifRange === "string") {
       const matches =
