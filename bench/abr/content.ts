@@ -38,7 +38,9 @@ export const CHUNKS = 48;
 export const CHUNK_S = 4;
 
 export function loadTraces(dir: string, scale = 1): Trace[] {
-  const names = readdirSync(dir).filter((n) => !n.startsWith(".") && n !== "README.md");
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && !e.name.startsWith(".") && !e.name.endsWith(".md"))
+    .map((e) => e.name);
   names.sort();
   return names.map((name) => {
     const time: number[] = [];

@@ -26,7 +26,12 @@ function main(): void {
   if (mode !== "video" && mode !== "audio")
     throw new Error(`--mode must be video or audio, got ${mode}`);
   const tracesDir = resolve(values.traces);
-  const sizesDir = values.sizes ? resolve(values.sizes) : join(tracesDir, "../video-sizes");
+  const sibling = join(tracesDir, "../video-sizes");
+  const sizesDir = values.sizes
+    ? resolve(values.sizes)
+    : existsSync(sibling)
+      ? sibling
+      : join(root, "../shared/traces/video-sizes");
   const scale =
     values.scale !== undefined ? Number(values.scale) : mode === "audio" ? AUDIO_TRACE_SCALE : 1;
   if (!(scale > 0)) throw new Error(`--scale must be a positive number, got ${values.scale}`);

@@ -1,12 +1,12 @@
 /**
  * The offline optimum (BENCH-6): dynamic programming over the known trace.
  *
- * State after chunk k: (level, trace time t, buffer b) -> best QoE so far. Download time
- * from t is exact (cumulative payload bytes over the periodic trace, inverted by binary
- * search). States are merged on a grid of `dt` seconds of time x `db` seconds of buffer per
- * level; a merged cell keeps the best QoE and, optimistically, the largest buffer of the
- * states merged into it, so within that discretisation the DP never under-estimates what a
- * player could reach: it is the upper bound the policies are compared with.
+ * State after chunk k: (level, trace time t, deadline t + buffer) -> best QoE so far, with
+ * the totals of the path that reached it. Download times are exact (cumulative payload bytes
+ * over the periodic trace, inverted by binary search). Dominated states are dropped (see
+ * `prune`). Discretisation: start times within `dt` compare as simultaneous, and a beam keeps
+ * the best `maxStates` states per level and chunk by q + penalty x buffer. Every kept state
+ * is a real schedule; docs/BENCHMARKS.md measures the gap to the undiscretised search.
  */
 import type { Content, Trace } from "./content.js";
 import { BUFFER_THRESH_MS, PAYLOAD_FRACTION, RTT_MS, SLEEP_STEP_MS } from "./env.js";
@@ -15,9 +15,11 @@ import type { TraceScore } from "./player.js";
 export interface DpOptions {
   /** Time grid (s): states whose start times share a cell compare as simultaneous. */
   dt: number;
+  /** Beam: at most this many states per level and chunk, best q + penalty x buffer first. */
+  maxStates: number;
 }
 
-export const DEFAULT_DP: DpOptions = { dt: 0.25 };
+export const DEFAULT_DP: DpOptions = { dt: 0.25, maxStates: 200 };
 
 /** Payload bytes delivered by trace time t, over the trace repeated (wrap to index 1 at time 0). */
 class Cumulative {
@@ -192,7 +194,11 @@ export function optimum(trace: Trace, content: Content, opts: DpOptions = DEFAUL
         }
       }
     }
-    layer = prune(next, rates, opts.dt, penalty);
+    layer = prune(next, rates, opts.dt, penalty).map((states) => {
+      if (states.length <= opts.maxStates) return states;
+      const score = (s: Cell) => s.q + penalty * (s.d - s.t);
+      return states.sort((a, b) => score(b) - score(a)).slice(0, opts.maxStates);
+    });
   }
   let best: Cell | undefined;
   for (const cells of layer) for (const c of cells) if (!best || c.q > best.q) best = c;

@@ -17,6 +17,8 @@ export interface BenchResult {
 
 /** DP time grid per mode (see optimum.ts and docs/BENCHMARKS.md). */
 export const DP_GRID_S = { video: 1, audio: 0.25 } as const;
+/** DP beam per level and chunk (see optimum.ts and docs/BENCHMARKS.md). */
+export const DP_BEAM = 200;
 
 /** ABR-2 on/off rows for the default policy show whether the correction earns its place. */
 export function lineup(): Algorithm[] {
@@ -41,7 +43,9 @@ export function runBench(
   const algs = lineup();
   const scores: TraceScore[][] = algs.map((a) => traces.map((t) => runTrace(a, t, content)));
   const rows = algs.map((a, i) => aggregate(a.name, scores[i]!));
-  const dp = traces.map((t) => optimum(t, content, { dt: DP_GRID_S[content.mode] }));
+  const dp = traces.map((t) =>
+    optimum(t, content, { dt: DP_GRID_S[content.mode], maxStates: DP_BEAM }),
+  );
   const best = aggregate("optimum (offline DP)", dp);
   best.fractionOfOptimal = 1;
   for (const r of rows) r.fractionOfOptimal = r.qoe / best.qoe;

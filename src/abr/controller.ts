@@ -34,6 +34,9 @@ export interface AbrSettings extends EstimatorOptions {
   minSwitchIntervalMs?: number;
 }
 
+/** [+] Non-rescue switches are held this long after an EscapeStalled commit, whatever the policy. */
+export const ESCAPE_HOLD_MS = 30_000;
+
 /** ThroughputSample events: at most one per this many ms per peer (ABR-8). */
 export const SAMPLE_EVENT_INTERVAL_MS = 200;
 
@@ -160,12 +163,13 @@ export class AbrController implements AbrRegistry {
     };
     const decision = this.policy.decide(view);
     if (decision.kind === "switch" && decision.to === state.current) return stay("AlreadyOptimal");
-    if (
-      decision.kind === "switch" &&
-      !RESCUE_REASONS.has(decision.reason) &&
-      now - state.lastSwitchAt < this.#minIntervalMs
-    ) {
-      return stay("MinInterval");
+    if (decision.kind === "switch" && !RESCUE_REASONS.has(decision.reason)) {
+      // [+] after a stall escape, no policy climbs back within the classic interval
+      const interval =
+        state.lastSwitchReason === "EscapeStalled"
+          ? Math.max(this.#minIntervalMs, ESCAPE_HOLD_MS)
+          : this.#minIntervalMs;
+      if (now - state.lastSwitchAt < interval) return stay("MinInterval");
     }
     return decision;
   }

@@ -40,6 +40,8 @@ export class AbrState {
   capBps: number | null = null;
   /** Clock ms of the last committed switch, or of the state's creation (ABR-5). */
   lastSwitchAt: number;
+  /** Reason of the last committed switch (`null` before any). */
+  lastSwitchReason: SwitchReason | null = null;
   #pending: Pending | null = null;
   #nextTicket = 1;
 
@@ -94,6 +96,7 @@ export class AbrState {
     this.escaping = false;
     this.current = claim.to;
     this.lastSwitchAt = now;
+    this.lastSwitchReason = p.reason;
     return true;
   }
 

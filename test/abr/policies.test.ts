@@ -40,6 +40,26 @@ describe("policies (ABR-9)", () => {
     expect(ctl.pending()).toMatchObject({ target: 0 });
   });
 
+  it.each(names)(
+    "ABR-5/9: after a stall escape %s does not climb back within 30 s",
+    async (name) => {
+      const { abr, id, ctl, clock } = setup({ policy: name, minSwitchIntervalMs: 0 });
+      abr.recordBandwidth(id, big);
+      await clock.advance(1000);
+      ctl.markEscaping();
+      const c = ctl.claim();
+      if (c.kind !== "Ready") throw new Error("expected Ready");
+      expect(ctl.commit(c.claim)).toBe(true);
+      const escapedTo = ctl.current();
+      abr.recordBandwidth(id, big);
+      expect(ctl.pending()).toBeNull();
+      expect(ctl.current()).toBe(escapedTo);
+      await clock.advance(30_000);
+      abr.tick(id);
+      if (escapedTo !== 3) expect(ctl.pending()?.reason).toBe("UpSwitch");
+    },
+  );
+
   it.each(names)("ABR-4/9: %s stays without an estimate", (name) => {
     const { abr, id } = setup({ policy: name, initialThroughputBps: null });
     expect(abr.tick(id)).toEqual({ kind: "stay", reason: "NoEstimate" });
