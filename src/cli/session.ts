@@ -70,7 +70,12 @@ export class Session implements AsyncDisposable {
       s.#eventsFile = file;
       s.#cleanups.push(pipeNdjson(s.bus, file));
     }
-    const onSignal = () => s.#abort.abort(new CliError(ExitCode.Interrupted, "interrupted"));
+    const onSignal = () =>
+      s.#abort.abort(
+        new CliError(ExitCode.Interrupted, "interrupted", {
+          hint: "run the same command again: it resumes from the cache",
+        }),
+      );
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     s.#cleanups.push(() => {

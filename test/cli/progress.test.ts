@@ -115,6 +115,7 @@ describe("progress reporter", () => {
   it("CLI-1: without a TTY it prints plain lines, and nothing in quiet/json mode", async () => {
     expect(progressMode({ isTTY: true }, {})).toBe("tty");
     expect(progressMode({ isTTY: false }, {})).toBe("plain");
+    expect(progressMode({ isTTY: true, rows: 0 }, {})).toBe("plain");
     expect(progressMode({ isTTY: true }, { quiet: true })).toBe("off");
     expect(progressMode({ isTTY: true }, { json: true })).toBe("off");
 

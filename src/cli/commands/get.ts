@@ -64,8 +64,15 @@ export async function runGet(
   session.defer(() => engine.close());
   session.progress.attach(session.bus);
   const started = session.clock.now();
-  let result = isHlsUrl(target) ? "hls" : await getFile(target, opts, engine, session);
-  if (result === "hls") result = await getHls(target, opts, engine, session);
+  let result: Omit<GetResult, "seconds"> | "hls";
+  try {
+    result = isHlsUrl(target) ? "hls" : await getFile(target, opts, engine, session);
+    if (result === "hls") result = await getHls(target, opts, engine, session);
+  } catch (err) {
+    // Ctrl-C tears the download down; whatever error that causes, the user interrupted.
+    if (session.signal.aborted) throw session.signal.reason;
+    throw err;
+  }
   const done = { ...result, seconds: (session.clock.now() - started) / 1000 };
   session.progress.close();
   report(session, done);

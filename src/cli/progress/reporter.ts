@@ -23,11 +23,12 @@ export interface ReporterOptions {
 
 /** Pick the mode: off when quiet/json, tty when the stream is a terminal, plain otherwise. */
 export function progressMode(
-  stream: { isTTY?: boolean },
+  stream: { isTTY?: boolean; rows?: number },
   flags: { quiet?: boolean | undefined; json?: boolean | undefined },
 ): ProgressMode {
   if (flags.quiet || flags.json) return "off";
-  return stream.isTTY ? "tty" : "plain";
+  // A terminal that reports 0 rows (a size-less pseudo-terminal) would show log-update nothing.
+  return stream.isTTY && stream.rows !== 0 ? "tty" : "plain";
 }
 
 export class ProgressReporter {
