@@ -5,6 +5,7 @@
  * splices the answer in without a duplicated or missing byte. This is the only place that
  * times out idle bodies.
  */
+import type { Clock } from "../core/clock.js";
 import { NetError } from "../core/errors.js";
 import { retryDelay } from "./backoff.js";
 import { decodeError, toNetError } from "./errors.js";
@@ -110,8 +111,9 @@ export class ResumableBody {
               chunk = chunk.subarray(0, room);
               this.#consumed += chunk.length;
               if (chunk.length > 0) yield chunk;
-              if (this.#expected !== null) return;
-              continue;
+              if (this.#expected === null) continue;
+              await this.#drainEnd(clock, inactivityTimeoutMs);
+              return;
             }
             this.#consumed += chunk.length;
             yield chunk;
@@ -131,6 +133,27 @@ export class ResumableBody {
       }
     } finally {
       await this.#cleanup();
+    }
+  }
+
+  /**
+   * All expected bytes were delivered: read on to the transport's own end of body (at once
+   * for a content-length response), so the body ends cleanly and its keep-alive connection
+   * goes back to the pool instead of being destroyed (NET-1). Runs only while the consumer
+   * pulls (NET-2). Extra bytes, an error or a stall leave the body to `close()`, which
+   * abandons it; the delivered bytes are complete either way.
+   */
+  async #drainEnd(clock: Clock, ms: number): Promise<void> {
+    try {
+      await guard(this.#cur.iterator.next(), {
+        clock,
+        ms,
+        ctrl: this.#cur.link.ctrl,
+        url: this.op.url,
+        what: "waiting for the end of a complete body",
+      });
+    } catch {
+      // The body is complete; only the connection's reuse was lost.
     }
   }
 
