@@ -5,13 +5,11 @@
  * splices the answer in without a duplicated or missing byte. This is the only place that
  * times out idle bodies.
  */
-import type { Clock } from "../core/clock.js";
 import { NetError } from "../core/errors.js";
 import { retryDelay } from "./backoff.js";
 import { decodeError, toNetError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
 import type { Operation } from "./operation.js";
-import { guard } from "./signals.js";
 import type { NetObserver } from "./types.js";
 import type { WireRange } from "./validate.js";
 
@@ -73,20 +71,17 @@ export class ResumableBody {
   }
 
   async *#run(): AsyncGenerator<Uint8Array, void, undefined> {
-    const { clock, inactivityTimeoutMs } = this.op.cfg;
+    const { clock } = this.op.cfg;
     try {
       for (;;) {
         let lastChunk = clock.now();
         let cause: NetError;
         try {
           for (;;) {
-            const r = await guard(this.#cur.iterator.next(), {
-              clock,
-              ms: inactivityTimeoutMs,
-              ctrl: this.#cur.link.ctrl,
-              url: this.op.url,
-              what: "waiting for body bytes",
-            });
+            const r = await this.#cur.guard.step(
+              this.#cur.iterator.next(),
+              "waiting for body bytes",
+            );
             if (r.done) {
               if (this.#expected !== null && this.#consumed < this.#expected) {
                 throw new NetError(
@@ -112,7 +107,7 @@ export class ResumableBody {
               this.#consumed += chunk.length;
               if (chunk.length > 0) yield chunk;
               if (this.#expected === null) continue;
-              await this.#drainEnd(clock, inactivityTimeoutMs);
+              await this.#drainEnd();
               return;
             }
             this.#consumed += chunk.length;
@@ -143,15 +138,12 @@ export class ResumableBody {
    * pulls (NET-2). Extra bytes, an error or a stall leave the body to `close()`, which
    * abandons it; the delivered bytes are complete either way.
    */
-  async #drainEnd(clock: Clock, ms: number): Promise<void> {
+  async #drainEnd(): Promise<void> {
     try {
-      await guard(this.#cur.iterator.next(), {
-        clock,
-        ms,
-        ctrl: this.#cur.link.ctrl,
-        url: this.op.url,
-        what: "waiting for the end of a complete body",
-      });
+      await this.#cur.guard.step(
+        this.#cur.iterator.next(),
+        "waiting for the end of a complete body",
+      );
     } catch {
       // The body is complete; only the connection's reuse was lost.
     }
