@@ -14,7 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +66,38 @@ async function fixture(mins: number): Promise<{ root: string; master: string }> 
     await generateHls(root, name, "ts", { duration: mins * 60, bitrates: BITRATES, segment: 4 });
   }
   return { root, master };
+}
+
+/**
+ * A `mins`-minute stream over the 60-minute one without re-encoding: playlists that loop its
+ * segments (EXT-X-DISCONTINUITY at each wrap), each pass with its own query string so every
+ * URL is a distinct resource to the cache (nginx ignores the query).
+ */
+async function loopedFixture(
+  base: { root: string; master: string },
+  mins: number,
+): Promise<string> {
+  const passes = Math.ceil(mins / 60);
+  const baseDir = dirname(join(base.root, base.master));
+  const dir = join(baseDir, `loop${mins}`);
+  for (let v = 0; v < BITRATES.length; v++) {
+    const text = await readFile(join(baseDir, `v${v}`, "index.m3u8"), "utf8");
+    const lines = text.split("\n");
+    const first = lines.findIndex((l) => l.startsWith("#EXTINF"));
+    const head = lines.slice(0, first).filter((l) => l !== "");
+    const body = lines.slice(first).filter((l) => l !== "" && l !== "#EXT-X-ENDLIST");
+    const out = [...head];
+    for (let p = 0; p < passes; p++) {
+      if (p > 0) out.push("#EXT-X-DISCONTINUITY");
+      for (const l of body) out.push(l.startsWith("#") ? l : `../../v${v}/${l}?pass=${p}`);
+    }
+    out.push("#EXT-X-ENDLIST", "");
+    await mkdir(join(dir, `v${v}`), { recursive: true });
+    await writeFile(join(dir, `v${v}`, "index.m3u8"), out.join("\n"));
+  }
+  // The variant playlists keep their relative names, so the master is the same text.
+  await writeFile(join(dir, "master.m3u8"), await readFile(join(base.root, base.master)));
+  return `${dirname(base.master)}/loop${mins}/master.m3u8`;
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -220,18 +252,11 @@ async function main(): Promise<void> {
     }
     const rssMinutes = args["rss-minutes"];
     if (rssMinutes !== undefined) {
-      const big = await fixture(Number(rssMinutes));
-      const bigNginx = await startNginx(big.root);
-      const bigRelay = await startDelayProxy(bigNginx.port, rtt);
-      try {
-        const bigUrl = `http://127.0.0.1:${bigRelay.port}/${big.master}`;
-        const m = await measure("plectrum", plectrumArgv(bigUrl, conc), bigRelay);
-        m.tool = `plectrum (${rssMinutes} min, BENCH-5)`;
-        results.push(m);
-      } finally {
-        await bigRelay.close();
-        await bigNginx.stop();
-      }
+      const longMaster = await loopedFixture({ root, master }, Number(rssMinutes));
+      const longUrl = `http://127.0.0.1:${relay.port}/${longMaster}`;
+      const m = await measure("plectrum", plectrumArgv(longUrl, conc), relay);
+      m.tool = `plectrum (${rssMinutes} min, BENCH-5)`;
+      results.push(m);
     }
   } finally {
     await relay.close();

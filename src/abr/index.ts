@@ -2,7 +2,10 @@ export { AbrController, type AbrSettings, createAbrController } from "./controll
 export { AbrError, type AbrErrorCode } from "./errors.js";
 export { type EstimatorOptions, Ewma, ThroughputEstimator } from "./estimator.js";
 export { AbrPeerControl } from "./peer-control.js";
+export { type BolaOptions, bolaPolicy } from "./policies/bola.js";
+export { classicPolicy } from "./policies/classic.js";
 export { DEFAULT_POLICY_NAME, POLICIES, type PolicyName, resolvePolicy } from "./policies/index.js";
+export { type MpcOptions, mpcPolicy } from "./policies/mpc.js";
 export type { AbrPolicy, AbrView, PolicyDecision } from "./policy.js";
 export type { AbrClaim, ClaimResult } from "./state.js";
 export type * from "./types.js";

@@ -96,7 +96,8 @@ function codeAndHint(err: unknown): { exitCode: ExitCode; hint?: string } {
       ? { exitCode: err.exitCode, hint: err.hint }
       : { exitCode: err.exitCode };
   }
-  if (err instanceof NetError) return netCodeAndHint(err);
+  const net = netCause(err);
+  if (net) return netCodeAndHint(net);
   const errno = (err as { code?: unknown } | null)?.code;
   if (typeof errno === "string" && STORAGE_ERRNO.has(errno)) {
     return {
@@ -160,6 +161,17 @@ function netCodeAndHint(err: NetError): { exitCode: ExitCode; hint: string } {
         hint: "check the URL and your connection, then run the command again (it resumes from the cache)",
       };
   }
+}
+
+/** The error itself or the first `NetError` in its `cause` chain (layers wrap net failures). */
+export function netCause(err: unknown): NetError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    if (e instanceof NetError) return e;
+    if (e instanceof CliError) return undefined;
+    e = e.cause;
+  }
+  return undefined;
 }
 
 function errorUrl(err: unknown): string | undefined {

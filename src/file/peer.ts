@@ -172,14 +172,10 @@ export class FilePeer implements Peer {
           f.ready.catch(() => {});
         } else accept();
       },
-      writer: async (chunk) => {
-        if (f.ready) await f.ready;
-        this.#write(f, chunk);
-        for (const oldest of f.writes) {
-          if (f.pendingBytes <= WRITE_BEHIND) break;
-          await oldest;
-        }
-        if (f.writeError !== undefined) throw f.writeError;
+      // Synchronous unless there is back-pressure: no promise per chunk on the hot path.
+      writer: (chunk) => {
+        if (f.ready) return f.ready.then(() => this.#write(f, chunk));
+        return this.#write(f, chunk);
       },
       onComplete: (bytes, res, err) => {
         void Promise.allSettled([f.ready, ...f.writes]).then(() => {
@@ -196,7 +192,9 @@ export class FilePeer implements Peer {
     return cmd;
   }
 
-  #write(f: InFlight, chunk: Uint8Array): void {
+  /** Hand `chunk` to the store; a promise only while more than WRITE_BEHIND is in flight. */
+  #write(f: InFlight, chunk: Uint8Array): Promise<void> | undefined {
+    if (f.writeError !== undefined) throw f.writeError;
     const at = f.head;
     f.head += chunk.length;
     f.pendingBytes += chunk.length;
@@ -213,6 +211,15 @@ export class FilePeer implements Peer {
       },
     );
     f.writes.add(p);
+    return f.pendingBytes > WRITE_BEHIND ? this.#drain(f) : undefined;
+  }
+
+  async #drain(f: InFlight): Promise<void> {
+    for (const oldest of f.writes) {
+      if (f.pendingBytes <= WRITE_BEHIND) break;
+      await oldest;
+    }
+    if (f.writeError !== undefined) throw f.writeError;
   }
 
   #learn(validator: Validator, total: number | null): void {
@@ -252,8 +259,11 @@ export class FilePeer implements Peer {
       this.wake();
       return;
     }
-    if (err.kind === "Cancelled" && f.epoch.isCancelled) {
-      this.wake();
+    if (err.kind === "Cancelled") {
+      // Our own seek cancel: plan again. Anything else (the downloader shutting down): stop,
+      // keeping the bytes for a later run.
+      if (f.epoch.isCancelled) this.wake();
+      else this.#fail(err, false);
       return;
     }
     if (transient(err) && bytes > 0) {
@@ -302,11 +312,6 @@ export class FilePeer implements Peer {
 
   get writer(): ResourceWriter {
     return this.#writer;
-  }
-
-  /** True while a fetch's body may still be written. */
-  get busy(): boolean {
-    return this.#inflight !== undefined;
   }
 }
 

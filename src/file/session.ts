@@ -106,10 +106,6 @@ export class FileSession implements PeerOwner {
     return this.#failCtl.signal;
   }
 
-  get readers(): number {
-    return this.#readers.size;
-  }
-
   attach(reader: SessionReader): void {
     this.#readers.add(reader);
     this.#elect();

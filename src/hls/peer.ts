@@ -18,21 +18,15 @@ import type {
   HlsPeerHandle,
   HlsStore,
 } from "./deps.js";
-import { DecryptError, HlsUnsupportedError, PlaylistError, SegmentError } from "./errors.js";
+import { DecryptError, PlaylistError, SegmentError } from "./errors.js";
 import type { KeyCache } from "./keys.js";
+import { mergeReload } from "./live.js";
 import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
 import { initKey, type Slot } from "./slots.js";
 import { loadStream } from "./startup.js";
-import {
-  addSegments,
-  createVariantState,
-  freshSegments,
-  initOfSlot,
-  segmentAt,
-  type VariantState,
-} from "./variant-state.js";
+import { createVariantState, initOfSlot, segmentAt, type VariantState } from "./variant-state.js";
 
 export interface HlsPeerOptions {
   downloader: HlsDownloader;
@@ -104,6 +98,7 @@ export class HlsPeer {
   #liveTimer: Timer | null = null;
   #settled: { resolve: () => void; reject: (e: unknown) => void } | null = null;
   readonly #done: Promise<void>;
+  #priority: Priority;
   /** Bytes fetched from the network for segments and init sections. */
   networkBytes = 0;
 
@@ -112,6 +107,7 @@ export class HlsPeer {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#aes = options.aes ?? nodeAes128;
+    this.#priority = options.priority ?? "high";
     this.bus = options.bus ?? options.downloader.bus.scoped();
     this.#done = new Promise<void>((resolve, reject) => {
       this.#settled = { resolve, reject };
@@ -155,7 +151,7 @@ export class HlsPeer {
     // The peer object the Downloader polls and ABR observes (DL-2, ABR-3).
     const surface: Peer = {
       poll: () => this.#poll(),
-      priority: () => this.#o.priority ?? "high",
+      priority: () => this.#priority,
       variants: () => this.#variants.map((v) => v.info),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
@@ -239,6 +235,12 @@ export class HlsPeer {
     if (!this.#abr.commit(claim)) return;
     this.#switchedFrom ??= this.#cur;
     this.#cur = claim.to;
+    // HLS-12: a live variant's playlist is stale since start-up: reload it now.
+    if (this.#phase === "running" && !this.#variants[claim.to]?.playlist.endList) {
+      this.#liveTimer?.cancel();
+      this.#liveTimer = null;
+      void this.#reload();
+    }
   }
 
   /** Variant the plan switched away from, until the first entry of the new one is planned. */
@@ -264,6 +266,12 @@ export class HlsPeer {
     this.#applyClaim();
     if (last.variant === this.#cur) {
       if (!this.#variants[this.#cur]?.segments.has(last.sequence + 1)) return false;
+      return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
+    }
+    const target = this.#variants[this.#cur];
+    if (target && !target.playlist.endList) {
+      // Live ladders are aligned by media sequence; wait for the reload if it is not there yet.
+      if (!target.segments.has(last.sequence + 1)) return false;
       return this.#push({ variant: this.#cur, sequence: last.sequence + 1 });
     }
     const seg = this.#segment(last);
@@ -469,8 +477,14 @@ export class HlsPeer {
       }
       return;
     }
+    // Another writer (a second download of the same stream) may hold the claim: then this
+    // peer keeps its own copy in memory rather than wait for theirs.
+    let stored = false;
     try {
-      if (slot.resource && !slot.resource.isClaimed()) await slot.resource.putWhole(plain);
+      if (slot.resource && !slot.resource.isClaimed()) {
+        await slot.resource.putWhole(plain);
+        stored = true;
+      }
     } catch (err) {
       if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
       return;
@@ -479,7 +493,7 @@ export class HlsPeer {
     slot.state = "loaded";
     slot.reported = true;
     slot.bytes = plain.byteLength;
-    if (!slot.resource) this.#memory.set(slot, plain);
+    if (!stored) this.#memory.set(slot, plain);
     if (slot.kind === "segment") {
       this.#publish({
         type: "SegmentLoaded",
@@ -543,13 +557,20 @@ export class HlsPeer {
     this.#publish({
       type: "EndOfStream",
       variant: last?.variant ?? this.#cur,
-      segments: this.#plan.length,
+      segments: this.#history.length + this.#plan.length,
     });
     this.#stopTimers();
     this.#settled?.resolve();
   }
 
   // ---- reader, seek, progress (HLS-9, HLS-11) -------------------------------------------
+
+  /** DL-2/DL-6: high while this track is played; the Downloader re-slots queued fetches. */
+  setPriority(priority: Priority): void {
+    if (priority === this.#priority) return;
+    this.#priority = priority;
+    this.#handle?.wake();
+  }
 
   /** Resolves when every planned segment to the end of the stream is loaded; rejects on failure. */
   whenComplete(): Promise<void> {
@@ -726,26 +747,10 @@ export class HlsPeer {
         throw new PlaylistError(vs.url, null, "live variant became a master playlist");
       }
       if (this.#phase !== "running") return;
-      const unsupported = p.unsupportedKeys[0];
-      if (unsupported) {
-        throw new HlsUnsupportedError(
-          unsupported.method,
-          `${vs.url}: encryption ${unsupported.method} is not supported; only AES-128 is`,
-        );
-      }
-      const fresh = freshSegments(vs, p);
-      await addSegments(vs, fresh, this.#asset);
-      for (const k of p.segments) if (k.key && this.#keys) await this.#keys.get(k.key.uri);
-      const changed = fresh.length > 0 || p.endList !== vs.playlist.endList;
-      vs.lastReloadChanged = changed;
-      vs.playlist = {
-        ...p,
-        segments: [...vs.segments.values()],
-        mediaSequence: vs.segments.keys().next().value ?? p.mediaSequence,
-      };
+      const changed = await mergeReload(vs, p, this.#asset, this.#keys);
+      if (this.#phase !== "running") return;
       this.#publish({ type: "LiveReload", url: vs.url, changed, mediaSequence: p.mediaSequence });
       this.#reportMissed(vs, p.mediaSequence);
-      if (p.endList) vs.playlist.endList = true;
       this.#scheduleLiveReload();
       this.#wake();
     } catch (err) {

@@ -228,8 +228,8 @@ export class HlsByteSource {
     this.#wakeWaiters();
   }
 
-  setPlaying(_playing: boolean): void {
-    // The HLS peer's priority is fixed at creation (HlsPeerOptions.priority).
+  setPlaying(playing: boolean): void {
+    this.peer.setPriority(playing ? "high" : "low");
   }
 
   async close(): Promise<void> {

@@ -17,14 +17,20 @@ describe("BENCH-6 calibration", () => {
     expect(existsSync(join(traces, "train")), `missing ${traces}`).toBe(true);
   });
 
+  const content = () => videoContent(join(traces, "video-sizes"));
+
   it.each([
-    ["train", 15.68, 20.52, 26.13],
-    ["test-hsdpa", 30.04, 35.02, 42.27],
-  ] as const)("BENCH-6: BB, RB and robustMPC on %s match the README table", (set, bb, rb, mpc) => {
-    const content = videoContent(join(traces, "video-sizes"));
+    ["train", 15.68, 20.52],
+    ["test-hsdpa", 30.04, 35.02],
+  ] as const)("BENCH-6: BB and RB on %s match the README table to two decimals", (set, bb, rb) => {
     const t = loadTraces(join(traces, set));
-    expect(runAlgorithm(BB, t, content).qoe.toFixed(2)).toBe(bb.toFixed(2));
-    expect(runAlgorithm(RB, t, content).qoe.toFixed(2)).toBe(rb.toFixed(2));
-    expect(runAlgorithm(robustMpc(5), t, content).qoe.toFixed(2)).toBe(mpc.toFixed(2));
+    expect(runAlgorithm(BB, t, content()).qoe.toFixed(2)).toBe(bb.toFixed(2));
+    expect(runAlgorithm(RB, t, content()).qoe.toFixed(2)).toBe(rb.toFixed(2));
+  });
+
+  // test-hsdpa (42.27) is reproduced by the bench run; one set keeps this test fast
+  it("BENCH-6: robustMPC (horizon 5) on train matches the README table (26.13)", () => {
+    const t = loadTraces(join(traces, "train"));
+    expect(runAlgorithm(robustMpc(5), t, content()).qoe.toFixed(2)).toBe("26.13");
   });
 });

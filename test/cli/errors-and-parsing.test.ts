@@ -47,6 +47,12 @@ describe("exit codes and error lines", () => {
         ExitCode.Refused,
       ],
       [new TypeError("x is undefined"), ExitCode.Internal],
+      [
+        new PlectrumError("FILE_DOWNLOAD", "download failed", {
+          cause: new NetError("RetryExhausted", "gave up", { url }),
+        }),
+        ExitCode.Network,
+      ],
     ];
     const codes = new Set<number>();
     for (const [err, code] of cases) {

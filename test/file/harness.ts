@@ -29,7 +29,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function stack(net: { maxRetries?: number } = {}): Promise<Stack> {
+export async function stack(
+  net: { maxRetries?: number; inactivityTimeoutMs?: number } = {},
+): Promise<Stack> {
   const server = await FaultServer.start();
   const dir = await mkdtemp(join(tmpdir(), "plectrum-file-"));
   const root = join(dir, "cache");
@@ -41,6 +43,9 @@ export async function stack(net: { maxRetries?: number } = {}): Promise<Stack> {
     jitter: 0,
     backoffBaseMs: 1,
     maxRetries: net.maxRetries ?? 3,
+    ...(net.inactivityTimeoutMs === undefined
+      ? {}
+      : { inactivityTimeoutMs: net.inactivityTimeoutMs }),
   });
   const downloader = new Downloader({ http, bus });
   const opened: Resource[] = [];

@@ -2,8 +2,10 @@ import { readFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { VirtualClock } from "../../src/core/clock.js";
 import type { NetError } from "../../src/core/errors.js";
+import { Downloader } from "../../src/dl/index.js";
 import { FileError } from "../../src/file/errors.js";
 import { open } from "../../src/resource/open.js";
+import type { Resource } from "../../src/resource/types.js";
 import { DiskStore } from "../../src/store/index.js";
 import { bodyBytes, burst } from "../support/fault-server.js";
 import { rangeStart, readAll, type Stack, stack, walk } from "./harness.js";
@@ -57,6 +59,19 @@ describe("FilePeer over real sockets", () => {
     expect(s.server.requestsTo(undefined, "GET")).toHaveLength(1);
     expect(s.fileEvents("Opened")).toMatchObject([{ cached: false }, { cached: true }]);
     expect(s.fileEvents("CacheComplete")).toHaveLength(1);
+  });
+
+  it("FILE-7: Progress events report growing byte counts and the total", async () => {
+    const url = s.server.bytesUrl(25, 500_000);
+    const done = complete();
+    const res = await s.open(url, { progressBytes: 100_000 });
+    await readAll(res);
+    await done;
+    const progress = s.fileEvents("Progress").map((e) => (e.type === "Progress" ? e : undefined));
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i]?.downloaded).toBeGreaterThan(progress[i - 1]?.downloaded ?? 0);
+    expect(progress.every((e) => e?.total === 500_000)).toBe(true);
   });
 
   it("FILE-2: two readers of one URL cause one GET", async () => {
@@ -329,6 +344,24 @@ describe("FilePeer failures", () => {
   });
 });
 
+describe("FilePeer hostile servers", () => {
+  it("FILE-4, REL-3: an absurd content-length ends in a typed error with nothing stored, no hang", async () => {
+    // The body stops short of the claimed length and the connection idles: the inactivity
+    // timeout (short here) turns it into a resume, which the server cannot satisfy.
+    s = await stack({ inactivityTimeoutMs: 300 });
+    const path = "/bytes/26/100000/absurd.bin";
+    s.server.setFaults(path, { headers: { "content-length": "999999999999999" } });
+    const url = s.server.url(path);
+    const res = await s.open(url).catch((e: unknown) => e);
+    const err =
+      res instanceof FileError ? res : await readAll(res as Resource).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FileError);
+    expect(s.fileEvents("CacheComplete")).toHaveLength(0);
+    if (!(res instanceof FileError)) await (res as Resource).close();
+    await noDataFiles();
+  });
+});
+
 describe("FilePeer across stores", () => {
   it("FILE-2, STORE-2, CORE-2, CORE-4: a claim held elsewhere is retried on the injected clock; the survivor resumes from the other's bytes on disk", async () => {
     s = await stack();
@@ -357,5 +390,34 @@ describe("FilePeer across stores", () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe("FilePeer shutdown", () => {
+  it("FILE-5, STORE-3, DL-17: closing the downloader mid-download keeps the bytes; a later open resumes from them", async () => {
+    s = await stack();
+    const size = 800_000;
+    const path = `/bytes/24/${size}/shutdown.bin`;
+    s.server.setFaults(path, { dripBytesPerSec: 2_000_000 });
+    const url = s.server.url(path);
+    const res = await s.open(url);
+    expect(await res.waitRange(0, 200_000)).toBe("ready");
+    const pending = readAll(res).catch((e: unknown) => e);
+    await s.downloader.close();
+    expect(await pending).toMatchObject({ code: "FILE_FAILED" });
+    await res.close();
+    expect(await state(url)).toBe("partial");
+
+    const again = new Downloader();
+    try {
+      const b = await open(url, { downloader: again, store: s.store, bus: s.bus });
+      expect((await readAll(b)).equals(bodyBytes(24, size))).toBe(true);
+      await b.close();
+    } finally {
+      await again.close();
+    }
+    const gets = s.server.requestsTo(path, "GET");
+    expect(gets).toHaveLength(2);
+    expect(rangeStart(gets[1]?.range)).toBeGreaterThanOrEqual(200_000);
   });
 });

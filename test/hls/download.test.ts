@@ -36,6 +36,7 @@ describe("downloadHls", () => {
       true,
     );
     expect(progress.at(-1)).toBe(6);
+    expect(h.of("EndOfStream")).toMatchObject([{ variant: 2, segments: 6 }]);
     // HLS-5: master + 4 variant playlists fetched once each; only variant 2's segments.
     expect(h.server.gets("/hls/master.m3u8")).toBe(1);
     for (const p of fx.variantPaths) expect(h.server.gets(p)).toBe(1);
@@ -204,5 +205,23 @@ describe("downloadHls: segment and key failures", () => {
       [1, 2],
     ]);
     expect(h.server.gets("/hls/v0/seg1.ts")).toBe(2);
+  });
+});
+
+describe("downloadHls: two downloads of one stream", () => {
+  it("HLS-5 HLS-13 STORE-2: two concurrent downloads of the same stream over one store both end byte-exact", async () => {
+    const fx = makeHlsFixture({ segments: 6, bandwidths: [64_000], encryption: "sequence-iv" });
+    h = await hlsHarness(fx);
+    const url = h.url(fx.entryPath);
+    const [a, b] = await Promise.all(
+      ["a", "b"].map((n) =>
+        downloadHls(url, { downloader: h!.dl, store: h!.store, outFile: join(h!.dir, `${n}.ts`) }),
+      ),
+    );
+    expect(a?.segments).toBe(6);
+    expect(b?.segments).toBe(6);
+    for (const n of ["a", "b"]) {
+      expect(eq(await readFile(join(h.dir, `${n}.ts`)), fx.expected[0]!)).toBe(true);
+    }
   });
 });

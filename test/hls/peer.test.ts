@@ -209,3 +209,52 @@ describe("live playlists (HLS-12)", () => {
     expect(peer.path().map((e) => e.sequence)).toEqual([5, 6, 7]);
   });
 });
+
+describe("live variant switching (HLS-8, HLS-12)", () => {
+  it("HLS-12 HLS-8: a switch in a live ladder reloads the incoming variant and continues by media sequence", async () => {
+    const clock = new VirtualClock();
+    const lo = new LiveHlsFixture({ prefix: "/live/lo", window: 3, total: 10, segmentDuration: 2 });
+    const hi = new LiveHlsFixture({ prefix: "/live/hi", window: 3, total: 10, segmentDuration: 2 });
+    const files = new Map([...lo.files(0), ...hi.files(0)]);
+    files.delete(lo.playlistPath);
+    files.delete(hi.playlistPath);
+    h = await hlsHarness(files);
+    for (const f of [lo, hi]) {
+      h.server.route(f.playlistPath, {
+        body: () => new TextEncoder().encode(f.playlist(clock.now())),
+        contentType: M3U8,
+      });
+    }
+    h.server.route("/live/master.m3u8", {
+      body: new TextEncoder().encode(
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=64000\nlo/live.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=128000\nhi/live.m3u8\n",
+      ),
+      contentType: M3U8,
+    });
+    peer = new HlsPeer(h.url("/live/master.m3u8"), {
+      downloader: h.dl,
+      store: h.store,
+      abr: h.abr,
+      clock,
+      variant: 0,
+      autoAdvance: true,
+    });
+    await peer.start();
+    const ctl = h.abr.peer(h.of("VariantsRegistered")[0]!.peerId);
+    for (let step = 0; step < 20 && peer.phase === "running"; step++) {
+      if (step === 2) ctl.setMode({ kind: "manual", index: 1 });
+      const before = h.of("LiveReload").length;
+      await clock.advance(2_000);
+      await until(() => h!.of("LiveReload").length > before || peer!.phase !== "running", "reload");
+    }
+    await peer.whenComplete();
+    const path = peer.path();
+    const seqs = path.map((e) => e.sequence);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i));
+    expect(seqs.at(-1)).toBe(9);
+    expect(path[0]?.variant).toBe(0);
+    expect(path.at(-1)?.variant).toBe(1);
+    expect(h.of("VariantChanged")).toHaveLength(1);
+    expect(h.server.gets("/live/hi/live.m3u8")).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -138,3 +138,18 @@ describe("dispose (CORE-4)", () => {
     await expect(peer.whenComplete()).rejects.toThrow(/disposed/);
   });
 });
+
+describe("peer priority (DL-2, DL-6)", () => {
+  it("HLS-6 DL-6: setPriority re-slots the peer's queued fetches (PriorityChanged)", async () => {
+    const fx = makeHlsFixture({ segments: 6, bandwidths: [64_000], segmentSize: () => 1_000 });
+    h = await hlsHarness(fx);
+    for (let i = 0; i < 6; i++)
+      h.server.setFaults(`/hls/v0/seg${i}.ts`, { stallBeforeHeadersMs: 60_000 });
+    peer = new HlsPeer(h.url(fx.entryPath), { downloader: h.dl, store: h.store, priority: "low" });
+    await peer.start();
+    await until(() => h!.dl.inFlight >= 5, "in flight");
+    peer.setPriority("high");
+    await until(() => h!.of("PriorityChanged").length > 0, "priority change");
+    expect(h.of("PriorityChanged")[0]).toMatchObject({ to: "high" });
+  });
+});

@@ -116,9 +116,6 @@ export class ProgressModel {
           this.#sample();
         }
         break;
-      case "EndOfStream":
-        this.#segmentsTotal = e.segments;
-        break;
       case "VariantChanged":
         this.#variant = e.to;
         break;

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { NetError } from "../../core/errors.js";
-import { CliError, classify, ExitCode } from "../exit-codes.js";
+import { CliError, classify, ExitCode, netCause } from "../exit-codes.js";
 import { isLoopback } from "./access.js";
 import { parseRangeRequest, resolveRange } from "./range-request.js";
 import { looksLikePlaylist, rewritePlaylist, type SegmentRef } from "./rewrite.js";
@@ -259,9 +259,10 @@ function statusOf(err: unknown): number {
   if (err instanceof CliError) {
     return err.exitCode === ExitCode.Refused ? 403 : err.exitCode === ExitCode.Usage ? 400 : 500;
   }
-  if (err instanceof NetError) {
-    if (err.kind === "Timeout") return 504;
-    if (err.kind === "Status" && err.status === 404) return 404;
+  const net = netCause(err);
+  if (net) {
+    if (net.kind === "Timeout") return 504;
+    if (net.kind === "Status" && net.status === 404) return 404;
     return 502;
   }
   return 500;
