@@ -18,7 +18,9 @@ export interface UndiciBackendOptions {
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Headers {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  // for-in over the own keys of undici's plain header object: no entries array per response.
+  for (const k in raw) {
+    const v = raw[k];
     if (v === undefined) continue;
     out[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
   }
@@ -52,6 +54,9 @@ export function createUndiciBackend(options: UndiciBackendOptions = {}): HttpBac
           headers: flattenHeaders(res.headers),
           body,
           async dispose() {
+            // A fully read body has ended by itself (the resumable body and getBytes read to
+            // undici's end of body), so its connection is back in the pool. Only an abandoned
+            // body is destroyed, which costs the connection and an error object.
             if (body.destroyed || body.readableEnded) return;
             // Destroying emits 'error' (aborted); nobody reads it any more.
             body.on("error", () => {});

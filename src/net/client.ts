@@ -12,7 +12,6 @@ import { toNetError } from "./errors.js";
 import { type Exchange, type ExchangeRequest, exchange } from "./exchange.js";
 import { Operation } from "./operation.js";
 import { ResumableBody } from "./resumable.js";
-import { guard } from "./signals.js";
 import type {
   BytesResponse,
   HeadResponse,
@@ -112,13 +111,7 @@ class Client implements HttpClient {
     const chunks: Uint8Array[] = [];
     let size = 0;
     for (;;) {
-      const r = await guard(ex.iterator.next(), {
-        clock: this.#cfg.clock,
-        ms: this.#cfg.inactivityTimeoutMs,
-        ctrl: ex.link.ctrl,
-        url,
-        what: "waiting for body bytes",
-      });
+      const r = await ex.guard.step(ex.iterator.next(), "waiting for body bytes");
       if (r.done) break;
       size += r.value.length;
       if (size > max) throw tooLarge(`more than ${max}`);

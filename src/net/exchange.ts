@@ -7,7 +7,7 @@
 import { NetError } from "../core/errors.js";
 import { parseRetryAfter } from "./backoff.js";
 import { STATUS_BODY_CHARS, statusError, toNetError } from "./errors.js";
-import { guard, type Linked, linkedController } from "./signals.js";
+import { AttemptGuard } from "./signals.js";
 import type { Headers, HttpBackend, Method, NetConfig, NetObserver, RawResponse } from "./types.js";
 import {
   type BodyShape,
@@ -34,7 +34,8 @@ export interface ExchangeRequest {
 export interface Exchange {
   res: RawResponse;
   shape: BodyShape;
-  link: Linked;
+  /** The attempt's controller and inactivity guard: every body read is one `step`. */
+  guard: AttemptGuard;
   iterator: AsyncIterator<Uint8Array>;
   /** Release the body and the attempt's abort link. Idempotent. */
   close(): Promise<void>;
@@ -79,20 +80,13 @@ export interface ExchangeContext {
 /** Read at most ~200 characters of an error body under the inactivity guard (NET-2, NET-8). */
 async function readErrorText(
   res: RawResponse,
-  link: Linked,
-  cfg: NetConfig,
+  guard: AttemptGuard,
 ): Promise<{ text: string; truncated: boolean }> {
   const it = res.body[Symbol.asyncIterator]();
   const decoder = new TextDecoder();
   let text = "";
   for (;;) {
-    const r = await guard(it.next(), {
-      clock: cfg.clock,
-      ms: cfg.inactivityTimeoutMs,
-      ctrl: link.ctrl,
-      url: res.url,
-      what: "reading an error body",
-    });
+    const r = await guard.step(it.next(), "reading an error body");
     if (r.done) return { text: text + decoder.decode(), truncated: false };
     text += decoder.decode(r.value, { stream: true });
     if (text.length > STATUS_BODY_CHARS) return { text, truncated: true };
@@ -118,7 +112,7 @@ function runValidator(
 
 export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Promise<Exchange> {
   const { backend, cfg } = ctx;
-  const link = linkedController(ctx.signal);
+  const guard = new AttemptGuard(ctx.signal, cfg.clock, cfg.inactivityTimeoutMs, req.url);
   let res: RawResponse | undefined;
   try {
     const headers = wireHeaders(req);
@@ -126,15 +120,10 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
     let origin = checkScheme(url).origin;
     const started = cfg.clock.now();
     for (let hops = 0; ; hops++) {
-      res = await guard(
-        backend.request({ url, method: req.method, headers, signal: link.ctrl.signal }),
-        {
-          clock: cfg.clock,
-          ms: cfg.inactivityTimeoutMs,
-          ctrl: link.ctrl,
-          url,
-          what: "connecting and waiting for response headers",
-        },
+      guard.url = url;
+      res = await guard.step(
+        backend.request({ url, method: req.method, headers, signal: guard.signal }),
+        "connecting and waiting for response headers",
       );
       const location = res.headers.location;
       if (!REDIRECTS.has(res.status) || location === undefined) break;
@@ -171,7 +160,7 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
     }
     if (r.status < 200 || r.status > 299) {
       const { text, truncated } =
-        req.method === "GET" ? await readErrorText(r, link, cfg) : { text: "", truncated: false };
+        req.method === "GET" ? await readErrorText(r, guard) : { text: "", truncated: false };
       const retryAfter =
         r.status === 429 || r.status === 503
           ? parseRetryAfter(r.headers["retry-after"])
@@ -191,19 +180,19 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
     return {
       res: r,
       shape,
-      link,
+      guard,
       iterator: r.body[Symbol.asyncIterator](),
       async close() {
         if (closed) return;
         closed = true;
-        link.release();
+        guard.dispose();
         await r.dispose().catch(() => {});
       },
     };
   } catch (e) {
     const err = toNetError(e, req.url);
-    link.ctrl.abort(err);
-    link.release();
+    guard.abort(err);
+    guard.dispose();
     if (res) await res.dispose().catch(() => {});
     throw err;
   }

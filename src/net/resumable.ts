@@ -10,7 +10,6 @@ import { retryDelay } from "./backoff.js";
 import { decodeError, toNetError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
 import type { Operation } from "./operation.js";
-import { guard } from "./signals.js";
 import type { NetObserver } from "./types.js";
 import type { WireRange } from "./validate.js";
 
@@ -72,20 +71,17 @@ export class ResumableBody {
   }
 
   async *#run(): AsyncGenerator<Uint8Array, void, undefined> {
-    const { clock, inactivityTimeoutMs } = this.op.cfg;
+    const { clock } = this.op.cfg;
     try {
       for (;;) {
         let lastChunk = clock.now();
         let cause: NetError;
         try {
           for (;;) {
-            const r = await guard(this.#cur.iterator.next(), {
-              clock,
-              ms: inactivityTimeoutMs,
-              ctrl: this.#cur.link.ctrl,
-              url: this.op.url,
-              what: "waiting for body bytes",
-            });
+            const r = await this.#cur.guard.step(
+              this.#cur.iterator.next(),
+              "waiting for body bytes",
+            );
             if (r.done) {
               if (this.#expected !== null && this.#consumed < this.#expected) {
                 throw new NetError(
@@ -110,8 +106,9 @@ export class ResumableBody {
               chunk = chunk.subarray(0, room);
               this.#consumed += chunk.length;
               if (chunk.length > 0) yield chunk;
-              if (this.#expected !== null) return;
-              continue;
+              if (this.#expected === null) continue;
+              await this.#drainEnd();
+              return;
             }
             this.#consumed += chunk.length;
             yield chunk;
@@ -131,6 +128,24 @@ export class ResumableBody {
       }
     } finally {
       await this.#cleanup();
+    }
+  }
+
+  /**
+   * All expected bytes were delivered: read on to the transport's own end of body (at once
+   * for a content-length response), so the body ends cleanly and its keep-alive connection
+   * goes back to the pool instead of being destroyed (NET-1). Runs only while the consumer
+   * pulls (NET-2). Extra bytes, an error or a stall leave the body to `close()`, which
+   * abandons it; the delivered bytes are complete either way.
+   */
+  async #drainEnd(): Promise<void> {
+    try {
+      await this.#cur.guard.step(
+        this.#cur.iterator.next(),
+        "waiting for the end of a complete body",
+      );
+    } catch {
+      // The body is complete; only the connection's reuse was lost.
     }
   }
 

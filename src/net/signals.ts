@@ -1,9 +1,10 @@
 /**
- * Abort plumbing: linked controllers (caller -> operation -> attempt) and `guard`, which
- * races one step (headers, a body chunk, an error-body read) against the inactivity timer
- * (NET-2) and against abort. Every listener and timer is removed when the step settles.
+ * Abort plumbing: linked controllers (caller -> operation) and `AttemptGuard`, one attempt's
+ * controller, which races each step (headers, a body chunk, an error-body read) against the
+ * inactivity timer (NET-2) and against abort. One listener and one lazily re-armed timer
+ * serve every step of the attempt; `dispose()` removes both.
  */
-import type { Clock } from "../core/clock.js";
+import type { Clock, Timer } from "../core/clock.js";
 import { cancelledError, NetError } from "../core/errors.js";
 
 /** A controller aborted when `parent` aborts; `release()` removes the link. */
@@ -34,49 +35,85 @@ export function timeoutError(url: string, ms: number, what: string): NetError {
   return new NetError("Timeout", `no progress for ${ms} ms while ${what}: ${url}`, { url });
 }
 
-export interface GuardOptions {
-  clock: Clock;
-  /** Inactivity budget for this step. */
-  ms: number;
-  /** Aborted (with a Timeout reason) when the step times out; its abort also ends the step. */
-  ctrl: AbortController;
-  url: string;
-  what: string;
-}
-
 /**
- * Settle with `p`, or reject with Timeout after `ms` (aborting `ctrl`, which tears the
- * transport down), or reject at once when `ctrl` aborts for another reason.
+ * One attempt's controller (a child of the operation's signal) and its inactivity guard.
+ * `step(p)` settles with `p`, or rejects with Timeout once `ms` pass without `p` settling
+ * (aborting the controller, which tears the transport down), or rejects at once when the
+ * attempt is aborted. Steps run one at a time. The timer is not re-created per step: when
+ * it fires it re-arms itself for the rest of the current step's budget, and stays off while
+ * no step is pending (a consumer that stops pulling is never timed out).
  */
-export function guard<T>(p: Promise<T>, o: GuardOptions): Promise<T> {
-  const signal = o.ctrl.signal;
-  return new Promise<T>((resolve, reject) => {
+export class AttemptGuard {
+  readonly ctrl = new AbortController();
+  /** The URL errors name (changes with redirect hops). */
+  url: string;
+  readonly #parent: AbortSignal;
+  readonly #clock: Clock;
+  readonly #ms: number;
+  #timer: Timer | undefined;
+  #since = 0;
+  #what = "";
+  #reject: ((e: unknown) => void) | undefined;
+  readonly #onParentAbort = () => this.abort(abortError(this.#parent, this.url));
+
+  constructor(parent: AbortSignal, clock: Clock, ms: number, url: string) {
+    this.#parent = parent;
+    this.#clock = clock;
+    this.#ms = ms;
+    this.url = url;
+    if (parent.aborted) this.ctrl.abort(parent.reason);
+    else parent.addEventListener("abort", this.#onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.ctrl.signal;
+  }
+
+  /** Abort the attempt; a pending step rejects with `reason`'s NetError. */
+  abort(reason: unknown): void {
+    if (this.ctrl.signal.aborted) return;
+    this.ctrl.abort(reason);
+    const reject = this.#reject;
+    this.#reject = undefined;
+    reject?.(abortError(this.ctrl.signal, this.url));
+  }
+
+  step<T>(p: Promise<T>, what: string): Promise<T> {
+    const signal = this.ctrl.signal;
     if (signal.aborted) {
       p.catch(() => {});
-      reject(abortError(signal, o.url));
-      return;
+      return Promise.reject(abortError(signal, this.url));
     }
-    const cleanup = () => {
-      timer.cancel();
-      signal.removeEventListener("abort", onAbort);
-    };
-    const onAbort = () => {
-      cleanup();
-      reject(abortError(signal, o.url));
-    };
-    const timer = o.clock.setTimer(o.ms, () => {
-      o.ctrl.abort(timeoutError(o.url, o.ms, o.what));
+    this.#since = this.#clock.now();
+    this.#what = what;
+    this.#timer ??= this.#clock.setTimer(this.#ms, this.#onTimer);
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      p.then(
+        (v) => {
+          if (this.#reject === reject) this.#reject = undefined;
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (this.#reject === reject) this.#reject = undefined;
+          reject(signal.aborted ? abortError(signal, this.url) : e);
+        },
+      );
     });
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(
-      (v) => {
-        cleanup();
-        resolve(v);
-      },
-      (e: unknown) => {
-        cleanup();
-        reject(signal.aborted ? abortError(signal, o.url) : e);
-      },
-    );
-  });
+  }
+
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    if (!this.#reject) return;
+    const left = this.#since + this.#ms - this.#clock.now();
+    if (left > 0) this.#timer = this.#clock.setTimer(left, this.#onTimer);
+    else this.abort(timeoutError(this.url, this.#ms, this.#what));
+  };
+
+  /** Remove the parent link and the timer. Idempotent. */
+  dispose(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#parent.removeEventListener("abort", this.#onParentAbort);
+  }
 }
