@@ -12,6 +12,7 @@ import type {
   LoadedAsset,
   PersistedResource,
 } from "./backend.js";
+import { DirSyncGroup } from "./dir-sync.js";
 import { DiskFile, syncDir } from "./disk-file.js";
 import { StoreError } from "./errors.js";
 import {
@@ -62,6 +63,8 @@ function committedRecord(key: string, url: string, size: number, prev?: Persiste
 export class DiskBackend implements Backend {
   readonly root: string;
   readonly #locks = new LockTable();
+  /** Concurrent commits in one directory share one directory fsync (STORE-2). */
+  readonly #dirSyncs = new DirSyncGroup();
   /** Asset URL per loaded asset root, for an index header that has to be (re)created. */
   readonly #urls = new Map<string, string>();
 
@@ -243,7 +246,7 @@ export class DiskBackend implements Backend {
       await part.sync();
       await part.close();
       await rename(`${path}.part`, path);
-      await syncDir(dirname(path));
+      await this.#dirSyncs.sync(dirname(path));
     } catch (err) {
       await part.close();
       throw new StoreError("Io", `cannot commit ${key}`, { cause: err });
