@@ -81,6 +81,15 @@ export async function exportHls(
   let prevVariant = -1;
   let inits = 0;
   let maxDur = 1;
+  // One segment read ahead: the next segment's bytes load while this one is written.
+  const readAhead = (i: number): Promise<Uint8Array> | undefined => {
+    const next = segs[i];
+    if (!next) return undefined;
+    const p = peer.bytesOf(next.e);
+    p.catch(() => {}); // surfaced where it is awaited; never an unhandled rejection
+    return p;
+  };
+  let pending = readAhead(0);
   try {
     for (const [i, { e, seg }] of segs.entries()) {
       if (i > 0 && (seg.discontinuity || e.variant !== prevVariant))
@@ -101,7 +110,8 @@ export async function exportHls(
           body.push(`#EXT-X-MAP:URI="${name}"`);
         }
       }
-      const data = await peer.bytesOf(e);
+      const data = await (pending ?? peer.bytesOf(e));
+      pending = readAhead(i + 1);
       const name = `seg-${String(i).padStart(5, "0")}${extOf(seg.url, ".ts")}`;
       if (options.dir) {
         await writeFile(join(options.dir, name), data);
