@@ -109,6 +109,30 @@ export class LockTable {
   }
 
   /**
+   * Remove `lockPath` if it names a dead owner (gc). Under the take-over guard, so a claimant
+   * replacing the same stale lock cannot have its fresh lock deleted by us.
+   */
+  async removeStale(lockPath: string): Promise<boolean> {
+    const token = randomUUID();
+    this.#held.add(token);
+    try {
+      const guard = `${lockPath}.tmp`;
+      const body = JSON.stringify({ pid: process.pid, host: HOST, token });
+      if (!(await this.#enterGuard(guard, body))) return false;
+      try {
+        const text = readQuiet(lockPath);
+        if (text === undefined || this.#heldBy(lockPath, text)) return false;
+        await unlinkQuiet(lockPath);
+        return true;
+      } finally {
+        await unlinkQuiet(guard);
+      }
+    } finally {
+      this.#held.delete(token);
+    }
+  }
+
+  /**
    * Take the take-over guard. A guard that vanished since our create failed was released by
    * its owner: try once more, never delete (a third claimant may have just made it). Only a
    * guard whose owner died mid-take-over (or that is very old) is removed, and only while it
