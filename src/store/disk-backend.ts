@@ -397,10 +397,7 @@ export class DiskBackend implements Backend {
         freedBytes += size;
       }
       for (const key of scan.locks) {
-        const lock = `${this.pathOf(assetRoot, key)}.lock`;
-        if (this.#locks.isHeld(lock)) continue;
-        await unlinkQuiet(lock);
-        removedFiles++;
+        if (await this.#locks.removeStale(`${this.pathOf(assetRoot, key)}.lock`)) removedFiles++;
       }
       for (const tmp of scan.temps) {
         const age = Date.now() - (statSync(tmp, { throwIfNoEntry: false })?.mtimeMs ?? 0);

@@ -60,14 +60,14 @@ export class LockTable {
 
   /** True when `lockPath` is held by a live owner (this process included). */
   isHeld(lockPath: string): boolean {
-    let text: string;
-    try {
-      text = readFileSync(lockPath, "utf8");
-    } catch {
-      return false;
-    }
+    const text = readQuiet(lockPath);
+    return text !== undefined && this.#heldBy(lockPath, text);
+  }
+
+  /** Whether `text`, read from `path`, names a live owner (or is too fresh to judge). */
+  #heldBy(path: string, text: string): boolean {
     const owner = parseOwner(text);
-    if (owner === undefined) return ageMs(lockPath) < FRESH_MS;
+    if (owner === undefined) return ageMs(path) < FRESH_MS;
     return this.#alive(owner);
   }
 
@@ -91,19 +91,61 @@ export class LockTable {
     if (await createExclusive(lockPath, body)) return true;
     if (this.isHeld(lockPath)) return false;
     const guard = `${lockPath}.tmp`;
-    if (!(await createExclusive(guard, body))) {
-      // A guard whose owner died mid-take-over (or that is very old) does not block us.
-      if (this.isHeld(guard) && ageMs(guard) < GUARD_STALE_MS) return false;
-      await unlinkQuiet(guard);
-      if (!(await createExclusive(guard, body))) return false;
-    }
+    if (!(await this.#enterGuard(guard, body))) return false;
     try {
-      if (this.isHeld(lockPath)) return false;
-      await unlinkQuiet(lockPath);
+      // The guard stops other take-overs, not a plain O_EXCL create where no lock is: so a
+      // lock is removed only when it exists and is judged stale here, never "whatever is
+      // there now" (the owner may have released it and another claimant created a fresh one
+      // since our first look).
+      const text = readQuiet(lockPath);
+      if (text !== undefined) {
+        if (this.#heldBy(lockPath, text)) return false;
+        await unlinkQuiet(lockPath);
+      }
       return await createExclusive(lockPath, body);
     } finally {
       await unlinkQuiet(guard);
     }
+  }
+
+  /**
+   * Remove `lockPath` if it names a dead owner (gc). Under the take-over guard, so a claimant
+   * replacing the same stale lock cannot have its fresh lock deleted by us.
+   */
+  async removeStale(lockPath: string): Promise<boolean> {
+    const token = randomUUID();
+    this.#held.add(token);
+    try {
+      const guard = `${lockPath}.tmp`;
+      const body = JSON.stringify({ pid: process.pid, host: HOST, token });
+      if (!(await this.#enterGuard(guard, body))) return false;
+      try {
+        const text = readQuiet(lockPath);
+        if (text === undefined || this.#heldBy(lockPath, text)) return false;
+        await unlinkQuiet(lockPath);
+        return true;
+      } finally {
+        await unlinkQuiet(guard);
+      }
+    } finally {
+      this.#held.delete(token);
+    }
+  }
+
+  /**
+   * Take the take-over guard. A guard that vanished since our create failed was released by
+   * its owner: try once more, never delete (a third claimant may have just made it). Only a
+   * guard whose owner died mid-take-over (or that is very old) is removed, and only while it
+   * still holds what was judged.
+   */
+  async #enterGuard(guard: string, body: string): Promise<boolean> {
+    if (await createExclusive(guard, body)) return true;
+    const text = readQuiet(guard);
+    if (text !== undefined) {
+      if (this.#heldBy(guard, text) && ageMs(guard) < GUARD_STALE_MS) return false;
+      if (readQuiet(guard) === text) await unlinkQuiet(guard);
+    }
+    return await createExclusive(guard, body);
   }
 
   /** Remove our lock (only if it is still ours). */
@@ -115,6 +157,14 @@ export class LockTable {
     } catch (err) {
       if (errCode(err) !== "ENOENT") throw err;
     }
+  }
+}
+
+function readQuiet(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined; // gone (or unreadable): nobody holds it through this file
   }
 }
 

@@ -15,6 +15,7 @@ import { bundleDownloadChild } from "./bundle-child.js";
 const SIZE = 4 * 1024 * 1024;
 const ROUNDS = 20;
 const SEED = 0x5eed;
+const CHECKPOINT = 64 * 1024;
 
 /** mulberry32: a small seeded PRNG, so the kill points are the same on every run. */
 function prng(seed: number): () => number {
@@ -54,27 +55,35 @@ afterAll(async () => {
 });
 
 function run(url: string, root: string): { proc: ChildProcess; exit: Promise<number | null> } {
-  const proc = spawn(process.execPath, [child, url, root, String(64 * 1024)], {
+  const proc = spawn(process.execPath, [child, url, root, String(CHECKPOINT), String(16 * 1024)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exit = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
   return { proc, exit };
 }
 
-/** Resolves once the server has sent at least `bytes` body bytes since `from` requests. */
-function servedSince(from: number, bytes: number, exit: Promise<unknown>): Promise<void> {
+/**
+ * Resolves once the child reports (its own `Progress` events) that at least `bytes` are
+ * written to its store, or when it exits. Counted in the child, not at the server: bytes the
+ * server sent may still sit in socket buffers of a child starved by a loaded machine.
+ */
+function wroteAtLeast(proc: ChildProcess, bytes: number, exit: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      const sent = server.requests.slice(from).reduce((n, r) => n + r.bytesServed, 0);
-      if (sent >= bytes) {
-        clearInterval(timer);
-        resolve();
+    let out = "";
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const lines = out.split("\n");
+      out = lines.pop() ?? "";
+      for (const line of lines) {
+        const m = /^progress (\d+)$/.exec(line);
+        if (m && Number(m[1]) >= bytes) {
+          proc.stdout?.off("data", onData);
+          resolve();
+        }
       }
-    }, 2);
-    void exit.then(() => {
-      clearInterval(timer);
-      resolve();
-    });
+    };
+    proc.stdout?.on("data", onData);
+    void exit.then(() => resolve());
   });
 }
 
@@ -106,8 +115,10 @@ describe("crash recovery", () => {
       const from = server.requests.length;
       const { proc, exit } = run(url, root);
       if (round < ROUNDS) {
-        // Kill after a seeded share of the file went over the wire this round.
-        await servedSince(from, Math.floor((0.015 + random() * 0.03) * SIZE), exit);
+        // Kill once the child wrote a seeded share of the file (1-3 checkpoints' worth) beyond
+        // what the disk held at its start, so every round has something to persist.
+        const share = Math.floor((0.016 + random() * 0.03) * SIZE);
+        await wroteAtLeast(proc, (onDisk.at(-1) ?? 0) + share, exit);
         proc.kill("SIGKILL");
         expect(await exit).toBeNull();
       } else {

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type AbrController, createAbrController } from "../../src/abr/index.js";
+import { type AbrController, createAbrController, type PolicyName } from "../../src/abr/index.js";
 import { Downloader } from "../../src/dl/index.js";
 import { EventBus } from "../../src/events/bus.js";
 import type { PlectrumEvent } from "../../src/events/types.js";
@@ -36,6 +36,8 @@ export interface HlsHarness {
 export interface HarnessOptions {
   disk?: boolean;
   minSwitchIntervalMs?: number;
+  /** ABR policy; default the controller's (the benchmark winner). */
+  policy?: PolicyName;
   maxConcurrent?: number;
   softTimeoutMs?: number;
 }
@@ -59,10 +61,11 @@ export async function hlsHarness(
     : new MemoryStore({ bus });
   const make = () => {
     const http = createHttpClient({ jitter: 0, backoffBaseMs: 1, backoffMaxMs: 5 });
-    const abrSettings: { minSwitchIntervalMs?: number } = {};
+    const abrSettings: { minSwitchIntervalMs?: number; policy?: PolicyName } = {};
     if (options.minSwitchIntervalMs !== undefined) {
       abrSettings.minSwitchIntervalMs = options.minSwitchIntervalMs;
     }
+    if (options.policy !== undefined) abrSettings.policy = options.policy;
     const abr = createAbrController(abrSettings);
     const dl = new Downloader({
       http,

@@ -1,7 +1,8 @@
 /**
  * A model-predictive policy (ABR-9): plan the next `horizon` segments exhaustively, scoring
- * QoE_lin (bitrate - rebuffering x penalty - |switch|) with a robust throughput prediction
- * and the ABR-2 TTFB per fetch, and take the first step of the best plan. Segment sizes are
+ * QoE_lin (bitrate - rebuffering x penalty - |switch|) plus a capped value of the buffer left
+ * at the end, with a robust throughput prediction (its error discount relaxed as the buffer
+ * grows) and the ABR-2 TTFB per fetch, and take the first step of the best plan. Segment sizes are
  * the nominal bandwidth x segment duration (the peer does not know the bytes in advance).
  */
 import type { VariantInfo } from "../../events/domains/abr.js";
@@ -30,21 +31,36 @@ export interface MpcOptions extends PredictorOptions {
   urgentBufferS: number;
   minSwitchIntervalMs: number;
   defaultSegmentS: number;
+  /**
+   * Value of the buffer left at the end of the plan, per second (up to `terminalCapS`), as a
+   * fraction of the plan's rebuffering penalty: stops the plan draining the buffer for bitrate
+   * on its last steps as if playback ended at the horizon.
+   */
+  terminalWeight: number;
+  terminalCapS: number;
+  /**
+   * The predictor's error discount fades linearly to nothing as the buffer grows to this many
+   * seconds (a full buffer absorbs a misprediction); 0 = always the full discount.
+   */
+  relaxBufferS: number;
 }
 
 export const MPC_DEFAULTS: MpcOptions = {
   name: "mpc",
   horizon: 5,
   window: 5,
-  errorWeight: 0.5,
+  errorWeight: 0.3,
   capByEstimate: true,
   rebufferPenalty: null,
-  rebufferWeight: 2,
+  rebufferWeight: 3,
   switchWeight: 1,
   unknownBufferS: 10,
   urgentBufferS: 5,
   minSwitchIntervalMs: 0,
   defaultSegmentS: 4,
+  terminalWeight: 0.1,
+  terminalCapS: 10,
+  relaxBufferS: 15,
 };
 
 /** First step of the best plan over `levels` (ties to the higher first level). */
@@ -58,6 +74,7 @@ export function planFirstStep(
   horizon: number,
   penalty: number,
   switchWeight = 1,
+  terminal: (bufferS: number) => number = () => 0,
 ): VariantInfo {
   const mbps = levels.map((v) => v.bandwidth / 1e6);
   const dl = levels.map((v) => ttfbS + (v.bandwidth * segS) / bps);
@@ -72,8 +89,9 @@ export function planFirstStep(
       const r = reward + mbps[q]! - penalty * rebuf - switchWeight * Math.abs(mbps[q]! - prev);
       const h = d === 0 ? q : head;
       if (d + 1 === horizon) {
-        if (r >= bestReward) {
-          bestReward = r;
+        const total = r + terminal(b);
+        if (total >= bestReward) {
+          bestReward = total;
           best = levels[h]!;
         }
       } else walk(d + 1, mbps[q]!, b, r, h);
@@ -91,9 +109,13 @@ export function mpcPolicy(options: Partial<MpcOptions> = {}): AbrPolicy {
     decide(view: AbrView): PolicyDecision {
       const early = preamble(view);
       if (early) return early;
-      const bps = robustPrediction(view.history, view.estimateBps!, o);
       const segS = view.segmentDurationS ?? o.defaultSegmentS;
       const buffer = view.bufferS ?? o.unknownBufferS;
+      const relax = o.relaxBufferS > 0 ? Math.max(0, 1 - buffer / o.relaxBufferS) : 1;
+      const bps = robustPrediction(view.history, view.estimateBps!, {
+        ...o,
+        errorWeight: o.errorWeight * relax,
+      });
       const ttfbS = (view.ttfbMs ?? 0) / 1000;
       const penalty =
         o.rebufferWeight *
@@ -108,6 +130,7 @@ export function mpcPolicy(options: Partial<MpcOptions> = {}): AbrPolicy {
         o.horizon,
         penalty,
         o.switchWeight,
+        (b) => o.terminalWeight * penalty * Math.min(b, o.terminalCapS),
       );
       return decisionFor(view, pick, o.urgentBufferS);
     },
