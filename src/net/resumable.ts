@@ -114,9 +114,9 @@ export class ResumableBody {
             yield chunk;
           }
         } catch (e) {
-          cause = this.op.signal.aborted ? this.op.abortError() : toNetError(e, this.op.url);
+          cause = this.op.aborted ? this.op.abortError() : toNetError(e, this.op.url);
         }
-        if (cause.kind === "Timeout" && !this.op.signal.aborted) {
+        if (cause.kind === "Timeout" && !this.op.aborted) {
           this.observer?.bodyStalled?.({
             consumed: this.#consumed,
             expected: this.#expected,
@@ -153,7 +153,7 @@ export class ResumableBody {
   async #resume(first: NetError): Promise<Exchange> {
     let cause = first;
     for (;;) {
-      if (this.op.signal.aborted) throw this.op.abortError();
+      if (this.op.aborted) throw this.op.abortError();
       if (!cause.retryable) throw cause;
       if (this.#resumes >= this.op.cfg.maxRetries) {
         throw this.op.exhausted(this.observer, cause, this.#consumed);
@@ -167,7 +167,7 @@ export class ResumableBody {
         this.#checkSame(next);
       } catch (e) {
         await next?.close();
-        if (this.op.signal.aborted) throw this.op.abortError();
+        if (this.op.aborted) throw this.op.abortError();
         cause = toNetError(e, this.op.url);
         continue;
       }
