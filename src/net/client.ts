@@ -167,7 +167,7 @@ class Client implements HttpClient {
       partial: shape.partial,
       expectedLength: shape.expectedLength,
       total: shape.total,
-      body: body.gen,
+      body,
       get consumed() {
         return body.consumed;
       },
