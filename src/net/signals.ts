@@ -37,6 +37,8 @@ export class AttemptGuard {
   #timer: Timer | undefined;
   #since = 0;
   #what = "";
+  /** The pending step's settlers (set while a step is pending). */
+  #resolve: ((v: unknown) => void) | undefined;
   #reject: ((e: unknown) => void) | undefined;
 
   constructor(op: Operation, clock: Clock, ms: number, url: string) {
@@ -56,7 +58,7 @@ export class AttemptGuard {
     if (this.ctrl.signal.aborted) return;
     this.ctrl.abort(reason);
     const reject = this.#reject;
-    this.#reject = undefined;
+    this.#resolve = this.#reject = undefined;
     reject?.(abortError(this.ctrl.signal, this.url));
   }
 
@@ -69,20 +71,33 @@ export class AttemptGuard {
     this.#since = this.#clock.now();
     this.#what = what;
     this.#timer ??= this.#clock.setTimer(this.#ms, this.#onTimer);
-    return new Promise<T>((resolve, reject) => {
-      this.#reject = reject;
-      p.then(
-        (v) => {
-          if (this.#reject === reject) this.#reject = undefined;
-          resolve(v);
-        },
-        (e: unknown) => {
-          if (this.#reject === reject) this.#reject = undefined;
-          reject(signal.aborted ? abortError(signal, this.url) : e);
-        },
-      );
-    });
+    // The settlers are bound once per attempt, not per step: steps run one at a time, and a
+    // step's promise settles before the next step starts unless the attempt was aborted
+    // (then every later step rejects at once and a late settlement finds no settlers).
+    const out = new Promise<T>(
+      this.#capture as (res: (v: T) => void, rej: (e: unknown) => void) => void,
+    );
+    p.then(this.#onValue, this.#onError);
+    return out;
   }
+
+  readonly #capture = (resolve: (v: unknown) => void, reject: (e: unknown) => void): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  readonly #onValue = (v: unknown): void => {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(v);
+  };
+
+  readonly #onError = (e: unknown): void => {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    const signal = this.ctrl.signal;
+    reject?.(signal.aborted ? abortError(signal, this.url) : e);
+  };
 
   readonly #onTimer = () => {
     this.#timer = undefined;
