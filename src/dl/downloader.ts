@@ -22,7 +22,6 @@ import {
   type ExecEntry,
   isUrgentSlot,
   type PeerRef,
-  type StreamEntry,
   slotOf,
 } from "./entry.js";
 import { DownloaderClosedError } from "./errors.js";
@@ -31,6 +30,8 @@ import { PeerHandle, type PeerHost } from "./peer-handle.js";
 import { Slots } from "./slots.js";
 import type { BatchResult, ExecCmd, FetchCmd, Peer } from "./types.js";
 import { HangWatchdog } from "./watchdog.js";
+
+const noop = (): void => {};
 
 interface PeerState extends PeerRef {
   readonly peer: Peer;
@@ -329,23 +330,29 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   }
 
   #acceptStream(ps: PeerState, cmd: FetchCmd): void {
-    const e: StreamEntry = {
-      ...this.#base(ps, ps.bus, cmd, cmd.priority ?? "low"),
-      kind: "stream",
-      cmd,
-    };
-    this.#enqueue(e);
+    this.#enqueue(this.#newEntry(ps, ps.bus, cmd, cmd.priority ?? "low", undefined));
   }
 
   #submit(ps: PeerState, bus: EventBus, cmd: ExecCmd): Promise<BatchResult> {
     return new Promise((settle) => {
-      const e: ExecEntry = { ...this.#base(ps, bus, cmd, "high"), kind: "exec", cmd, settle };
-      this.#enqueue(e);
+      this.#enqueue(this.#newEntry(ps, bus, cmd, "high", settle));
     });
   }
 
-  #base(ps: PeerState, bus: EventBus, cmd: FetchCmd | ExecCmd, cmdPriority: Priority) {
+  /** A new queued entry: an exec entry when `settle` is given, else a stream entry. */
+  #newEntry(
+    ps: PeerState,
+    bus: EventBus,
+    cmd: FetchCmd | ExecCmd,
+    cmdPriority: Priority,
+    settle: ExecEntry["settle"] | undefined,
+  ): Entry {
+    // One literal, one shape for both kinds (a stream entry carries `settle: undefined`);
+    // the cast is sound because `settle` is given exactly for an ExecCmd.
     return {
+      kind: settle ? "exec" : "stream",
+      cmd,
+      settle,
       id: ++this.#nextRequestId,
       peer: ps,
       bus,
@@ -356,8 +363,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       state: "queued" as const,
       slot: 0,
       preempted: false,
-      unlisten: () => {},
-    };
+      unlisten: noop,
+    } as Entry;
   }
 
   /** Accept a command (DL-12): queue it, watch its token, announce it. */

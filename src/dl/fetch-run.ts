@@ -8,6 +8,7 @@ import type { AbrRegistry } from "../abr/types.js";
 import type { CancelToken } from "../core/cancel.js";
 import type { Clock } from "../core/clock.js";
 import { cancelledError, errorInfo, isCancelled, NetError } from "../core/errors.js";
+import type { EventBus } from "../events/bus.js";
 import type { DownloaderEvent } from "../events/domains/downloader.js";
 import type { HttpClient, NetObserver, RequestOptions } from "../net/types.js";
 import { cancelReason, type Entry, type ExecEntry, type StreamEntry } from "./entry.js";
@@ -32,7 +33,18 @@ export interface RunContext {
   guard(fn: () => void): void;
 }
 
+/** Whether anyone would see a publish on `bus` (its subscribers and its ancestors'). */
+function listened(bus: EventBus): boolean {
+  for (let b: EventBus | undefined = bus; b; b = b.parent) if (b.subscriberCount > 0) return true;
+  return false;
+}
+
+/**
+ * A lifecycle event on the entry's bus. Skipped when nobody subscribes anywhere up the bus
+ * chain: unobservable (`seq` stays strictly increasing), and saves the envelope per event.
+ */
 export function publish(entry: Entry, event: Payload): void {
+  if (!listened(entry.bus)) return;
   entry.bus.publish({
     domain: "downloader",
     requestId: entry.id,
@@ -48,6 +60,9 @@ function asNetError(err: unknown, url: string, what: string): NetError {
   return new NetError("Decode", `${what} failed for ${url}: ${msg}`, { url, cause: err });
 }
 
+/** The argument of one NetObserver hook. */
+type Info<K extends keyof NetObserver> = Parameters<NonNullable<NetObserver[K]>>[0];
+
 interface Outcome {
   bytes: number;
   info: ResponseInfo | undefined;
@@ -55,33 +70,54 @@ interface Outcome {
   error: unknown;
 }
 
+/**
+ * The net hooks of one fetch mapped to lifecycle events (DL-13) while the entry runs; keeps
+ * the first answer's ttfb for the bandwidth sample. One object per fetch, no closures.
+ */
+class RunObserver implements NetObserver {
+  ttfb: number | undefined;
+  readonly #entry: Entry;
+
+  constructor(entry: Entry) {
+    this.#entry = entry;
+  }
+
+  #live(): boolean {
+    return this.#entry.state === "running";
+  }
+
+  firstByte(i: Info<"firstByte">): void {
+    this.ttfb ??= i.ttfb;
+    if (this.#live()) publish(this.#entry, { type: "FirstByte", ...i });
+  }
+
+  retrying(i: Info<"retrying">): void {
+    if (this.#live())
+      publish(this.#entry, { type: "RequestRetrying", ...i, error: errorInfo(i.error) });
+  }
+
+  bodyStalled(i: Info<"bodyStalled">): void {
+    if (this.#live()) publish(this.#entry, { type: "BodyStalled", ...i });
+  }
+
+  bodyResumed(i: Info<"bodyResumed">): void {
+    if (this.#live()) publish(this.#entry, { type: "BodyResumed", ...i });
+  }
+
+  retryExhausted(i: Info<"retryExhausted">): void {
+    if (this.#live())
+      publish(this.#entry, { type: "RetryExhausted", ...i, error: errorInfo(i.error) });
+  }
+}
+
 export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
   const startedAt = ctx.clock.now();
   publish(entry, { type: "RequestStarted", waitInQueue: startedAt - entry.enqueuedAt });
-  let ttfb: number | undefined;
-  const live = () => entry.state === "running";
-  const observer: NetObserver = {
-    firstByte(i) {
-      ttfb ??= i.ttfb;
-      if (live()) publish(entry, { type: "FirstByte", ...i });
-    },
-    retrying(i) {
-      if (live()) publish(entry, { type: "RequestRetrying", ...i, error: errorInfo(i.error) });
-    },
-    bodyStalled(i) {
-      if (live()) publish(entry, { type: "BodyStalled", ...i });
-    },
-    bodyResumed(i) {
-      if (live()) publish(entry, { type: "BodyResumed", ...i });
-    },
-    retryExhausted(i) {
-      if (live()) publish(entry, { type: "RetryExhausted", ...i, error: errorInfo(i.error) });
-    },
-  };
+  const observer = new RunObserver(entry);
   const slow = ctx.clock.setTimer(
     ctx.softTimeoutMs,
     () => {
-      if (!live()) return;
+      if (entry.state !== "running") return;
       publish(entry, { type: "LoadSlow", elapsed: ctx.clock.now() - startedAt });
       const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
       if (onSlow) ctx.guard(onSlow);
@@ -97,7 +133,7 @@ export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
   }
   slow.cancel();
   ctx.finish(entry);
-  terminate(ctx, entry, out, ctx.clock.now() - startedAt, ttfb);
+  terminate(ctx, entry, out, ctx.clock.now() - startedAt, observer.ttfb);
   entry.token.release();
 }
 

@@ -85,10 +85,7 @@ class Client implements HttpClient {
     const req = this.#request(url, "GET", undefined, options);
     try {
       return await op.retry(options?.observer, async () => {
-        const ex = await exchange(
-          { backend: this.#backend, cfg: this.#cfg, signal: op.signal },
-          req,
-        );
+        const ex = await exchange({ backend: this.#backend, cfg: this.#cfg, op }, req);
         try {
           const bytes = await this.#readAll(ex, url);
           return { status: ex.res.status, url: ex.res.url, headers: ex.res.headers, bytes };
@@ -151,7 +148,7 @@ class Client implements HttpClient {
     const op = this.#begin(url, options);
     const observer = options?.observer;
     const base = this.#request(url, "GET", range, options);
-    const ctx = { backend: this.#backend, cfg: this.#cfg, signal: op.signal };
+    const ctx = { backend: this.#backend, cfg: this.#cfg, op };
     let first: Exchange;
     try {
       first = await op.retry(observer, () => exchange(ctx, base));
@@ -170,7 +167,7 @@ class Client implements HttpClient {
       partial: shape.partial,
       expectedLength: shape.expectedLength,
       total: shape.total,
-      body: body.gen,
+      body,
       get consumed() {
         return body.consumed;
       },
@@ -183,10 +180,7 @@ class Client implements HttpClient {
     const req = this.#request(url, "HEAD", undefined, options);
     try {
       return await op.retry(options?.observer, async () => {
-        const ex = await exchange(
-          { backend: this.#backend, cfg: this.#cfg, signal: op.signal },
-          req,
-        );
+        const ex = await exchange({ backend: this.#backend, cfg: this.#cfg, op }, req);
         await ex.close();
         const h = ex.res.headers;
         const contentLength =

@@ -7,6 +7,7 @@
 import { NetError } from "../core/errors.js";
 import { parseRetryAfter } from "./backoff.js";
 import { STATUS_BODY_CHARS, statusError, toNetError } from "./errors.js";
+import type { Operation } from "./operation.js";
 import { AttemptGuard } from "./signals.js";
 import type { Headers, HttpBackend, Method, NetConfig, NetObserver, RawResponse } from "./types.js";
 import {
@@ -73,8 +74,8 @@ function wireHeaders(req: ExchangeRequest): Record<string, string> {
 export interface ExchangeContext {
   backend: HttpBackend;
   cfg: NetConfig;
-  /** The operation's signal (caller cancel + total deadline). */
-  signal: AbortSignal;
+  /** The operation (caller cancel, total deadline, client close). */
+  op: Operation;
 }
 
 /** Read at most ~200 characters of an error body under the inactivity guard (NET-2, NET-8). */
@@ -112,7 +113,7 @@ function runValidator(
 
 export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Promise<Exchange> {
   const { backend, cfg } = ctx;
-  const guard = new AttemptGuard(ctx.signal, cfg.clock, cfg.inactivityTimeoutMs, req.url);
+  const guard = new AttemptGuard(ctx.op, cfg.clock, cfg.inactivityTimeoutMs, req.url);
   let res: RawResponse | undefined;
   try {
     const headers = wireHeaders(req);

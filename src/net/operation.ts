@@ -1,19 +1,26 @@
 /**
- * One operation (getBytes/stream/getRange/head): a controller linked to the caller's signal,
- * the optional total deadline (NET-2), and the whole-request retry loop (NET-4, NET-5).
+ * One operation (getBytes/stream/getRange/head): a plain abort state fed by the caller's
+ * signal, the optional total deadline (NET-2) and client close, and the whole-request retry
+ * loop (NET-4, NET-5). No AbortController of its own: an abort is pushed straight to the
+ * running attempt's guard (whose controller is the one undici sees) and to a retry sleep.
  */
 import type { Timer } from "../core/clock.js";
 import { sleep } from "../core/clock.js";
 import { NetError } from "../core/errors.js";
 import { retryDelay } from "./backoff.js";
 import { retryAfterOf, toNetError } from "./errors.js";
-import { abortError, type Linked, linkedController } from "./signals.js";
+import { type AttemptGuard, abortError } from "./signals.js";
 import type { NetConfig, NetObserver } from "./types.js";
 
 export class Operation {
-  readonly #link: Linked;
   readonly #deadline: Timer | undefined;
   readonly #onFinish: (op: Operation) => void;
+  readonly #caller: AbortSignal | undefined;
+  #reason: NetError | undefined;
+  /** The attempt running now (attempts of one operation never overlap). */
+  #attempt: AttemptGuard | undefined;
+  /** Only while a retry backoff sleeps. */
+  #sleeping: AbortController | undefined;
   #finished = false;
 
   constructor(
@@ -22,39 +29,65 @@ export class Operation {
     callerSignal: AbortSignal | undefined,
     onFinish: (op: Operation) => void,
   ) {
-    this.#link = linkedController(callerSignal);
     this.#onFinish = onFinish;
+    if (callerSignal?.aborted) this.#reason = abortError(callerSignal, url);
+    else if (callerSignal) {
+      this.#caller = callerSignal;
+      callerSignal.addEventListener("abort", this.#onCallerAbort, { once: true });
+    }
     const ms = cfg.totalDeadlineMs;
     this.#deadline =
       ms === undefined
         ? undefined
         : cfg.clock.setTimer(ms, () => {
-            this.#link.ctrl.abort(
+            this.abort(
               new NetError("Timeout", `total deadline of ${ms} ms passed: ${url}`, { url }),
             );
           });
   }
 
-  get signal(): AbortSignal {
-    return this.#link.ctrl.signal;
+  readonly #onCallerAbort = (): void => {
+    if (this.#caller) this.abort(abortError(this.#caller, this.url));
+  };
+
+  get aborted(): boolean {
+    return this.#reason !== undefined;
   }
 
-  /** Abort everything this operation runs (client close). */
+  /** Abort everything this operation runs; the first reason wins. */
   abort(reason: NetError): void {
-    this.#link.ctrl.abort(reason);
+    if (this.#reason) return;
+    this.#reason = reason;
+    this.#attempt?.abort(reason);
+    this.#sleeping?.abort(reason);
   }
 
-  /** The error to end with when the operation's signal fired (Cancelled or the deadline Timeout). */
+  /** Route aborts to `guard` while it runs; an already aborted operation aborts it at once. */
+  attach(guard: AttemptGuard): void {
+    this.#attempt = guard;
+    if (this.#reason) guard.abort(this.#reason);
+  }
+
+  detach(guard: AttemptGuard): void {
+    if (this.#attempt === guard) this.#attempt = undefined;
+  }
+
+  /** The error to end with once aborted (Cancelled, the deadline Timeout, or close). */
   abortError(): NetError {
-    return abortError(this.signal, this.url);
+    return this.#reason ?? new NetError("Cancelled", `cancelled: ${this.url}`, { url: this.url });
   }
 
   /** Sleep on the clock; ends at once with the abort error when the operation is aborted. */
   async sleep(ms: number): Promise<void> {
+    if (this.#reason) throw this.#reason;
+    const ctrl = new AbortController();
+    this.#sleeping = ctrl;
     try {
-      await sleep(this.cfg.clock, ms, this.signal);
+      await sleep(this.cfg.clock, ms, ctrl.signal);
     } catch {
       throw this.abortError();
+    } finally {
+      this.#sleeping = undefined;
     }
   }
 
@@ -62,7 +95,7 @@ export class Operation {
     if (this.#finished) return;
     this.#finished = true;
     this.#deadline?.cancel();
-    this.#link.release();
+    this.#caller?.removeEventListener("abort", this.#onCallerAbort);
     this.#onFinish(this);
   }
 
@@ -88,7 +121,7 @@ export class Operation {
       try {
         return await attempt();
       } catch (e) {
-        if (this.signal.aborted) throw this.abortError();
+        if (this.#reason) throw this.#reason;
         const err = toNetError(e, this.url);
         if (!err.retryable || maxRetries === 0) throw err;
         if (n >= maxRetries) throw this.exhausted(observer, err, 0);

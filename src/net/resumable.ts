@@ -15,11 +15,21 @@ import type { WireRange } from "./validate.js";
 
 export type ResumeOpener = (range: WireRange, ifRange: string | undefined) => Promise<Exchange>;
 
-export class ResumableBody {
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The body is its own async iterator with a hand-written `next()` (no async generator over
+ * the transport's iterator: one promise per chunk instead of a generator queue). Calls to
+ * `next()` are expected one at a time (as `for await` does).
+ */
+export class ResumableBody implements AsyncIterableIterator<Uint8Array, undefined> {
   #cur: Exchange;
   #consumed = 0;
   #resumes = 0;
   #skip = 0;
+  #lastChunk: number;
+  /** Every expected byte was delivered: the next `next()` drains the end and finishes. */
+  #complete = false;
   #done = false;
   readonly #base: number;
   readonly #askedEnd: number | undefined;
@@ -28,7 +38,6 @@ export class ResumableBody {
   readonly #validator: string | undefined;
   readonly #etag: string | undefined;
   readonly #lastModified: string | undefined;
-  readonly gen: AsyncGenerator<Uint8Array, void, undefined>;
 
   constructor(
     first: Exchange,
@@ -47,11 +56,15 @@ export class ResumableBody {
     this.#etag = etag?.startsWith('"') ? etag : undefined;
     this.#lastModified = first.res.headers["last-modified"]?.trim() || undefined;
     this.#validator = this.#etag ?? this.#lastModified;
-    this.gen = this.#run();
+    this.#lastChunk = op.cfg.clock.now();
   }
 
   get consumed(): number {
     return this.#consumed;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
   }
 
   /** Abandon the body: aborts the transfer or a pending backoff and releases everything. */
@@ -61,7 +74,12 @@ export class ResumableBody {
         new NetError("Cancelled", `body disposed: ${this.op.url}`, { url: this.op.url }),
       );
     await this.#cleanup();
-    await this.gen.return(undefined).catch(() => {});
+  }
+
+  /** The consumer stopped early (`break` in `for await`): release without aborting. */
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    await this.#cleanup();
+    return DONE;
   }
 
   async #cleanup(): Promise<void> {
@@ -70,65 +88,80 @@ export class ResumableBody {
     this.op.finish();
   }
 
-  async *#run(): AsyncGenerator<Uint8Array, void, undefined> {
-    const { clock } = this.op.cfg;
+  async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    if (this.#done) return DONE;
     try {
-      for (;;) {
-        let lastChunk = clock.now();
-        let cause: NetError;
-        try {
-          for (;;) {
-            const r = await this.#cur.guard.step(
-              this.#cur.iterator.next(),
-              "waiting for body bytes",
-            );
-            if (r.done) {
-              if (this.#expected !== null && this.#consumed < this.#expected) {
-                throw new NetError(
-                  "Network",
-                  `connection closed early at ${this.#consumed} of ${this.#expected} bytes: ${this.op.url}`,
-                  { url: this.op.url },
-                );
-              }
-              return;
-            }
-            lastChunk = clock.now();
-            let chunk = r.value;
-            if (this.#skip > 0) {
-              const n = Math.min(this.#skip, chunk.length);
-              this.#skip -= n;
-              chunk = chunk.subarray(n);
-            }
-            if (chunk.length === 0) continue;
-            const room = this.#expected === null ? chunk.length : this.#expected - this.#consumed;
-            if (chunk.length >= room) {
-              // Never deliver more than the original response's length.
-              chunk = chunk.subarray(0, room);
-              this.#consumed += chunk.length;
-              if (chunk.length > 0) yield chunk;
-              if (this.#expected === null) continue;
-              await this.#drainEnd();
-              return;
-            }
-            this.#consumed += chunk.length;
-            yield chunk;
-          }
-        } catch (e) {
-          cause = this.op.signal.aborted ? this.op.abortError() : toNetError(e, this.op.url);
-        }
-        if (cause.kind === "Timeout" && !this.op.signal.aborted) {
-          this.observer?.bodyStalled?.({
-            consumed: this.#consumed,
-            expected: this.#expected,
-            stall: clock.now() - lastChunk,
-          });
-        }
-        await this.#cur.close();
-        this.#cur = await this.#resume(cause);
+      if (this.#complete) {
+        await this.#drainEnd();
+        await this.#cleanup();
+        return DONE;
       }
-    } finally {
+      for (;;) {
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await this.#cur.guard.step(this.#cur.iterator.next(), "waiting for body bytes");
+        } catch (e) {
+          await this.#recover(e);
+          continue;
+        }
+        if (r.done) {
+          if (this.#expected !== null && this.#consumed < this.#expected) {
+            await this.#recover(
+              new NetError(
+                "Network",
+                `connection closed early at ${this.#consumed} of ${this.#expected} bytes: ${this.op.url}`,
+                { url: this.op.url },
+              ),
+            );
+            continue;
+          }
+          await this.#cleanup();
+          return DONE;
+        }
+        this.#lastChunk = this.op.cfg.clock.now();
+        let chunk = r.value;
+        if (this.#skip > 0) {
+          const n = Math.min(this.#skip, chunk.length);
+          this.#skip -= n;
+          chunk = chunk.subarray(n);
+        }
+        if (chunk.length === 0) continue;
+        if (this.#expected !== null) {
+          const room = this.#expected - this.#consumed;
+          if (chunk.length >= room) {
+            // Never deliver more than the original response's length.
+            this.#complete = true;
+            if (chunk.length > room) chunk = chunk.subarray(0, room);
+            if (chunk.length === 0) {
+              await this.#drainEnd();
+              await this.#cleanup();
+              return DONE;
+            }
+          }
+        }
+        this.#consumed += chunk.length;
+        return { done: false, value: chunk };
+      }
+    } catch (e) {
       await this.#cleanup();
+      throw e;
     }
+  }
+
+  /** A step failed: report a stall, drop the exchange, and resume (or throw the final error). */
+  async #recover(e: unknown): Promise<void> {
+    const aborted = this.op.aborted;
+    const cause = aborted ? this.op.abortError() : toNetError(e, this.op.url);
+    if (cause.kind === "Timeout" && !aborted) {
+      this.observer?.bodyStalled?.({
+        consumed: this.#consumed,
+        expected: this.#expected,
+        stall: this.op.cfg.clock.now() - this.#lastChunk,
+      });
+    }
+    await this.#cur.close();
+    this.#cur = await this.#resume(cause);
+    this.#lastChunk = this.op.cfg.clock.now();
   }
 
   /**
@@ -153,7 +186,7 @@ export class ResumableBody {
   async #resume(first: NetError): Promise<Exchange> {
     let cause = first;
     for (;;) {
-      if (this.op.signal.aborted) throw this.op.abortError();
+      if (this.op.aborted) throw this.op.abortError();
       if (!cause.retryable) throw cause;
       if (this.#resumes >= this.op.cfg.maxRetries) {
         throw this.op.exhausted(this.observer, cause, this.#consumed);
@@ -167,7 +200,7 @@ export class ResumableBody {
         this.#checkSame(next);
       } catch (e) {
         await next?.close();
-        if (this.op.signal.aborted) throw this.op.abortError();
+        if (this.op.aborted) throw this.op.abortError();
         cause = toNetError(e, this.op.url);
         continue;
       }

@@ -1,29 +1,13 @@
 /**
- * Abort plumbing: linked controllers (caller -> operation) and `AttemptGuard`, one attempt's
- * controller, which races each step (headers, a body chunk, an error-body read) against the
- * inactivity timer (NET-2) and against abort. One listener and one lazily re-armed timer
- * serve every step of the attempt; `dispose()` removes both.
+ * Abort plumbing: `AttemptGuard`, one attempt's controller (the only AbortController of a
+ * request, handed to the backend), which races each step (headers, a body chunk, an
+ * error-body read) against the inactivity timer (NET-2) and against abort. The operation
+ * pushes its abort to the attached guard; one lazily re-armed timer serves every step of
+ * the attempt; `dispose()` detaches the guard and cancels the timer.
  */
 import type { Clock, Timer } from "../core/clock.js";
 import { cancelledError, NetError } from "../core/errors.js";
-
-/** A controller aborted when `parent` aborts; `release()` removes the link. */
-export interface Linked {
-  ctrl: AbortController;
-  release(): void;
-}
-
-export function linkedController(parent: AbortSignal | undefined): Linked {
-  const ctrl = new AbortController();
-  if (!parent) return { ctrl, release: () => {} };
-  if (parent.aborted) {
-    ctrl.abort(parent.reason);
-    return { ctrl, release: () => {} };
-  }
-  const onAbort = () => ctrl.abort(parent.reason);
-  parent.addEventListener("abort", onAbort, { once: true });
-  return { ctrl, release: () => parent.removeEventListener("abort", onAbort) };
-}
+import type { Operation } from "./operation.js";
 
 /** The NetError an aborted signal stands for: our own Timeout reasons pass through, anything else is Cancelled. */
 export function abortError(signal: AbortSignal, url: string): NetError {
@@ -36,7 +20,7 @@ export function timeoutError(url: string, ms: number, what: string): NetError {
 }
 
 /**
- * One attempt's controller (a child of the operation's signal) and its inactivity guard.
+ * One attempt's controller (attached to its operation) and its inactivity guard.
  * `step(p)` settles with `p`, or rejects with Timeout once `ms` pass without `p` settling
  * (aborting the controller, which tears the transport down), or rejects at once when the
  * attempt is aborted. Steps run one at a time. The timer is not re-created per step: when
@@ -47,22 +31,22 @@ export class AttemptGuard {
   readonly ctrl = new AbortController();
   /** The URL errors name (changes with redirect hops). */
   url: string;
-  readonly #parent: AbortSignal;
+  readonly #op: Operation;
   readonly #clock: Clock;
   readonly #ms: number;
   #timer: Timer | undefined;
   #since = 0;
   #what = "";
+  /** The pending step's settlers (set while a step is pending). */
+  #resolve: ((v: unknown) => void) | undefined;
   #reject: ((e: unknown) => void) | undefined;
-  readonly #onParentAbort = () => this.abort(abortError(this.#parent, this.url));
 
-  constructor(parent: AbortSignal, clock: Clock, ms: number, url: string) {
-    this.#parent = parent;
+  constructor(op: Operation, clock: Clock, ms: number, url: string) {
+    this.#op = op;
     this.#clock = clock;
     this.#ms = ms;
     this.url = url;
-    if (parent.aborted) this.ctrl.abort(parent.reason);
-    else parent.addEventListener("abort", this.#onParentAbort, { once: true });
+    op.attach(this);
   }
 
   get signal(): AbortSignal {
@@ -74,7 +58,7 @@ export class AttemptGuard {
     if (this.ctrl.signal.aborted) return;
     this.ctrl.abort(reason);
     const reject = this.#reject;
-    this.#reject = undefined;
+    this.#resolve = this.#reject = undefined;
     reject?.(abortError(this.ctrl.signal, this.url));
   }
 
@@ -87,20 +71,33 @@ export class AttemptGuard {
     this.#since = this.#clock.now();
     this.#what = what;
     this.#timer ??= this.#clock.setTimer(this.#ms, this.#onTimer);
-    return new Promise<T>((resolve, reject) => {
-      this.#reject = reject;
-      p.then(
-        (v) => {
-          if (this.#reject === reject) this.#reject = undefined;
-          resolve(v);
-        },
-        (e: unknown) => {
-          if (this.#reject === reject) this.#reject = undefined;
-          reject(signal.aborted ? abortError(signal, this.url) : e);
-        },
-      );
-    });
+    // The settlers are bound once per attempt, not per step: steps run one at a time, and a
+    // step's promise settles before the next step starts unless the attempt was aborted
+    // (then every later step rejects at once and a late settlement finds no settlers).
+    const out = new Promise<T>(
+      this.#capture as (res: (v: T) => void, rej: (e: unknown) => void) => void,
+    );
+    p.then(this.#onValue, this.#onError);
+    return out;
   }
+
+  readonly #capture = (resolve: (v: unknown) => void, reject: (e: unknown) => void): void => {
+    this.#resolve = resolve;
+    this.#reject = reject;
+  };
+
+  readonly #onValue = (v: unknown): void => {
+    const resolve = this.#resolve;
+    this.#resolve = this.#reject = undefined;
+    resolve?.(v);
+  };
+
+  readonly #onError = (e: unknown): void => {
+    const reject = this.#reject;
+    this.#resolve = this.#reject = undefined;
+    const signal = this.ctrl.signal;
+    reject?.(signal.aborted ? abortError(signal, this.url) : e);
+  };
 
   readonly #onTimer = () => {
     this.#timer = undefined;
@@ -110,10 +107,10 @@ export class AttemptGuard {
     else this.abort(timeoutError(this.url, this.#ms, this.#what));
   };
 
-  /** Remove the parent link and the timer. Idempotent. */
+  /** Detach from the operation and cancel the timer. Idempotent. */
   dispose(): void {
     this.#timer?.cancel();
     this.#timer = undefined;
-    this.#parent.removeEventListener("abort", this.#onParentAbort);
+    this.#op.detach(this);
   }
 }
