@@ -9,143 +9,40 @@
  *   npm run bench:scheduler                # 20 000 requests, 1 round (after a warm-up)
  *   npm run bench:scheduler -- 20000 3     # requests, rounds (best round counts)
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Agent } from "undici";
-import { Downloader } from "../../src/dl/index.js";
-import type { FetchCmd, Peer, PollResult } from "../../src/dl/types.js";
-import { createHttpClient } from "../../src/net/index.js";
+import {
+  CONCURRENCY,
+  type Competitor,
+  downloader,
+  fifoUndici,
+  netClient,
+  rawUndici,
+  startServer,
+} from "./competitors.js";
 
 const TOTAL = Number(process.argv[2] ?? 20_000);
 const ROUNDS = Number(process.argv[3] ?? 1);
-const CONCURRENCY = 5;
-const BODY = Buffer.alloc(1024, 7);
+const { origin, close } = await startServer();
 
-const server = createServer((_req, res) => {
-  res.writeHead(200, { "content-type": "application/octet-stream", "content-length": BODY.length });
-  res.end(BODY);
-});
-server.keepAliveTimeout = 60_000;
-await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-const url = (i: number) => `${origin}/b/${i}`;
-
-async function drain(body: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of body);
-}
-
-async function rawUndici(n: number): Promise<void> {
-  const agent = new Agent({ keepAliveTimeout: 10_000 });
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const i = next++;
-      const res = await agent.request({ origin, path: `/b/${i}`, method: "GET" });
-      await drain(res.body);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await agent.close();
-}
-
-async function netClient(n: number): Promise<void> {
-  const http = createHttpClient();
-  let next = 0;
-  const worker = async () => {
-    while (next < n) {
-      const res = await http.stream(url(next++));
-      await drain(res.body);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await http.close();
-}
-
-/** A FIFO semaphore: what p-queue does for this workload, minus the package. */
-class Semaphore {
-  #free: number;
-  #waiters: Array<() => void> = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((r) => this.#waiters.push(r));
-  }
-  release(): void {
-    const w = this.#waiters.shift();
-    if (w) w();
-    else this.#free++;
-  }
-}
-
-async function fifoUndici(n: number): Promise<void> {
-  const agent = new Agent({ keepAliveTimeout: 10_000 });
-  const sem = new Semaphore(CONCURRENCY);
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      await sem.acquire();
-      try {
-        const res = await agent.request({ origin, path: `/b/${i}`, method: "GET" });
-        await drain(res.body);
-      } finally {
-        sem.release();
-      }
-    }),
-  );
-  await agent.close();
-}
-
-async function plectrum(n: number): Promise<void> {
-  const dl = new Downloader({ maxConcurrent: CONCURRENCY });
-  let left = n;
-  let issued = 0;
-  let resolveDone: () => void = () => {};
-  const done = new Promise<void>((r) => {
-    resolveDone = r;
-  });
-  const onComplete = () => {
-    if (--left === 0) resolveDone();
-  };
-  // A peer that hands out commands in batches of 50 as the previous batch leaves the queue.
-  const peer: Peer = {
-    poll(): PollResult {
-      if (issued >= n) return "done";
-      const batch: FetchCmd[] = [];
-      for (let k = 0; k < 50 && issued < n; k++)
-        batch.push({ url: url(issued++), writer: () => {}, onComplete });
-      return batch;
-    },
-    priority: () => "low",
-  };
-  dl.register(peer);
-  await done;
-  await dl.close();
-}
-
-const competitors: Array<[string, (n: number) => Promise<void>]> = [
+const competitors: Array<[string, Competitor]> = [
   ["undici (5 workers)", rawUndici],
   ["undici + FIFO semaphore", fifoUndici],
   ["plectrum HttpClient (5 workers, no scheduler)", netClient],
-  ["plectrum Downloader", plectrum],
+  ["plectrum Downloader", downloader],
 ];
 
 // Warm-up (JIT, sockets), then ROUNDS rounds in rotating order; the best round counts.
-for (const [, fn] of competitors) await fn(Math.min(1_000, TOTAL));
+for (const [, fn] of competitors) await fn(origin, Math.min(1_000, TOTAL));
 const best = new Map<string, number>();
 for (let r = 0; r < ROUNDS; r++) {
   for (let k = 0; k < competitors.length; k++) {
     const [name, fn] = competitors[(k + r) % competitors.length]!;
     const t0 = performance.now();
-    await fn(TOTAL);
+    await fn(origin, TOTAL);
     const ms = performance.now() - t0;
     best.set(name, Math.min(best.get(name) ?? Number.POSITIVE_INFINITY, ms));
   }
 }
-server.close();
+close();
 
 const raw = best.get("undici (5 workers)")!;
 const net = best.get("plectrum HttpClient (5 workers, no scheduler)")!;
