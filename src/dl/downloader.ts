@@ -364,6 +364,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       slot: 0,
       preempted: false,
       unlisten: noop,
+      run: undefined,
     } as Entry;
   }
 
@@ -475,7 +476,14 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#schedule();
   }
 
-  /** DL-16: urgent work waiting `afterMs` behind a cap full of demand fetches pre-empts the youngest. */
+  /**
+   * DL-16: urgent work waiting `afterMs` behind a cap full of demand fetches pre-empts the
+   * youngest. A victim no body byte of which reached its writer ends at once (RequestCancelled
+   * Preempted, its completion) and frees its slot, so the urgent work is dispatched in this
+   * same round; its request is torn down (token cancelled: a socket destroy) on the next turn,
+   * after the urgent request went out. A victim already writing is cancelled now and counts
+   * against the cap until it settled.
+   */
   #checkPreempt(): void {
     const afterMs = this.#cfg.preemptAfterMs;
     if (afterMs === undefined) return;
@@ -497,11 +505,18 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       });
       return;
     }
+    const abandoned: Entry[] = [];
     for (const e of victims.reverse().slice(0, waiting)) {
       e.preempted = true;
       this.#preemptPending++;
-      e.token.cancel("Preempted");
+      if (e.run?.abandon()) abandoned.push(e);
+      else e.token.cancel("Preempted");
     }
+    if (abandoned.length === 0) return;
+    this.#dispatch();
+    setImmediate(() => {
+      for (const e of abandoned) e.token.cancel("Preempted");
+    });
   }
 
   #disposePeer(ps: PeerState): void {

@@ -35,6 +35,19 @@ interface EntryBase {
   preempted: boolean;
   /** Removes the queued-cancellation listener. */
   unlisten: () => void;
+  /** The running fetch, from dispatch on (DL-16 ends it early when it can). */
+  run: RunHandle | undefined;
+}
+
+/** What the downloader may ask of a running fetch. */
+export interface RunHandle {
+  /**
+   * DL-16: the entry is being pre-empted (`preempted` is set). If no body byte has reached
+   * the writer (or been collected) yet, the fetch ends now (slot released, RequestCancelled,
+   * completion) and calls nothing of its peer's any more; true then, and the caller cancels
+   * its token to tear the request down. False when the fetch must run its course.
+   */
+  abandon(): boolean;
 }
 
 export interface StreamEntry extends EntryBase {

@@ -6,12 +6,18 @@
  */
 import type { AbrRegistry } from "../abr/types.js";
 import type { CancelToken } from "../core/cancel.js";
-import type { Clock } from "../core/clock.js";
+import type { Clock, Timer } from "../core/clock.js";
 import { cancelledError, errorInfo, isCancelled, NetError } from "../core/errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { DownloaderEvent } from "../events/domains/downloader.js";
 import type { HttpClient, NetObserver, RequestOptions } from "../net/types.js";
-import { cancelReason, type Entry, type ExecEntry, type StreamEntry } from "./entry.js";
+import {
+  cancelReason,
+  type Entry,
+  type ExecEntry,
+  type RunHandle,
+  type StreamEntry,
+} from "./entry.js";
 import { fromHead, fromHeaders, fromStream } from "./response-info.js";
 import type { ResponseInfo } from "./types.js";
 
@@ -63,27 +69,62 @@ function asNetError(err: unknown, url: string, what: string): NetError {
 /** The argument of one NetObserver hook. */
 type Info<K extends keyof NetObserver> = Parameters<NonNullable<NetObserver[K]>>[0];
 
-interface Outcome {
-  bytes: number;
-  info: ResponseInfo | undefined;
-  body: Uint8Array | undefined;
-  error: unknown;
-}
-
 /**
- * The net hooks of one fetch mapped to lifecycle events (DL-13) while the entry runs; keeps
- * the first answer's ttfb for the bandwidth sample. One object per fetch, no closures.
+ * One dispatched fetch: its net hooks mapped to lifecycle events (DL-13) while the entry runs,
+ * the soft timer (DL-10), the outcome so far, and the one ending (`end`, idempotent): release
+ * the slot, terminal event, completion. One object per fetch, no closures.
  */
-class RunObserver implements NetObserver {
-  ttfb: number | undefined;
+class FetchRun implements NetObserver, RunHandle {
+  /** The first answer's ttfb, for the bandwidth sample (DL-11). */
+  ttfb: number | undefined = undefined;
+  bytes = 0;
+  info: ResponseInfo | undefined = undefined;
+  body: Uint8Array | undefined = undefined;
+  error: unknown = undefined;
+  /** A body byte reached the writer (or was collected): the fetch can no longer end early. */
+  bodyStarted = false;
+  #ended = false;
+  readonly #ctx: RunContext;
   readonly #entry: Entry;
+  readonly #startedAt: number;
+  readonly #slow: Timer;
 
-  constructor(entry: Entry) {
+  constructor(ctx: RunContext, entry: Entry) {
+    this.#ctx = ctx;
     this.#entry = entry;
+    this.#startedAt = ctx.clock.now();
+    this.#slow = ctx.clock.setTimer(ctx.softTimeoutMs, () => this.#onSlow(), { unref: true });
+  }
+
+  get startedAt(): number {
+    return this.#startedAt;
   }
 
   #live(): boolean {
     return this.#entry.state === "running";
+  }
+
+  #onSlow(): void {
+    const entry = this.#entry;
+    if (!this.#live()) return;
+    publish(entry, { type: "LoadSlow", elapsed: this.#ctx.clock.now() - this.#startedAt });
+    const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
+    if (onSlow) this.#ctx.guard(onSlow);
+  }
+
+  /** The fetch is over (or abandoned): release the slot, then the terminal event and completion, once. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#slow.cancel();
+    this.#ctx.finish(this.#entry);
+    terminate(this.#ctx, this.#entry, this, this.#ctx.clock.now() - this.#startedAt);
+  }
+
+  abandon(): boolean {
+    if (this.bodyStarted || this.#ended) return false;
+    this.end();
+    return true;
   }
 
   firstByte(i: Info<"firstByte">): void {
@@ -111,29 +152,16 @@ class RunObserver implements NetObserver {
 }
 
 export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
-  const startedAt = ctx.clock.now();
-  publish(entry, { type: "RequestStarted", waitInQueue: startedAt - entry.enqueuedAt });
-  const observer = new RunObserver(entry);
-  const slow = ctx.clock.setTimer(
-    ctx.softTimeoutMs,
-    () => {
-      if (entry.state !== "running") return;
-      publish(entry, { type: "LoadSlow", elapsed: ctx.clock.now() - startedAt });
-      const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
-      if (onSlow) ctx.guard(onSlow);
-    },
-    { unref: true },
-  );
-  const out: Outcome = { bytes: 0, info: undefined, body: undefined, error: undefined };
+  const run = new FetchRun(ctx, entry);
+  entry.run = run;
+  publish(entry, { type: "RequestStarted", waitInQueue: run.startedAt - entry.enqueuedAt });
   try {
-    if (entry.kind === "stream") await streamBody(ctx, entry, requestOptions(entry, observer), out);
-    else await wholeBody(ctx, entry, requestOptions(entry, observer), out);
+    if (entry.kind === "stream") await streamBody(ctx, entry, requestOptions(entry, run), run);
+    else await wholeBody(ctx, entry, requestOptions(entry, run), run);
   } catch (err) {
-    out.error = err;
+    run.error = err;
   }
-  slow.cancel();
-  ctx.finish(entry);
-  terminate(ctx, entry, out, ctx.clock.now() - startedAt, observer.ttfb);
+  run.end();
   entry.token.release();
 }
 
@@ -145,6 +173,7 @@ function requestOptions(entry: Entry, observer: NetObserver): RequestOptions {
   const validate = cmd.validate;
   if (validate) {
     opts.validate = (r) => {
+      checkCancelled(entry); // an abandoned fetch (DL-16) calls nothing of its peer's any more
       try {
         validate(fromHeaders(r.status, r.url, r.headers));
       } catch (err) {
@@ -155,15 +184,17 @@ function requestOptions(entry: Entry, observer: NetObserver): RequestOptions {
   return opts;
 }
 
+/** Stop when the token fired, or when the fetch was abandoned (DL-16: it already completed). */
 function checkCancelled(entry: Entry): void {
-  if (entry.token.isCancelled) throw cancelledError(entry.cmd.url, entry.token.reason);
+  if (entry.token.isCancelled || entry.state !== "running")
+    throw cancelledError(entry.cmd.url, entry.token.reason);
 }
 
 async function streamBody(
   ctx: RunContext,
   entry: StreamEntry,
   opts: RequestOptions,
-  out: Outcome,
+  out: FetchRun,
 ): Promise<void> {
   const { cmd } = entry;
   if (entry.method === "HEAD") {
@@ -180,6 +211,7 @@ async function streamBody(
     return;
   }
   try {
+    checkCancelled(entry);
     if (onResponse) {
       const info = out.info;
       try {
@@ -190,6 +222,7 @@ async function streamBody(
     }
     for await (const chunk of res.body) {
       checkCancelled(entry);
+      out.bodyStarted = true;
       try {
         const pending = writer(chunk);
         if (pending) await pending;
@@ -210,7 +243,7 @@ async function wholeBody(
   ctx: RunContext,
   entry: ExecEntry,
   opts: RequestOptions,
-  out: Outcome,
+  out: FetchRun,
 ): Promise<void> {
   const { cmd } = entry;
   if (entry.method === "HEAD") {
@@ -230,6 +263,8 @@ async function wholeBody(
   const chunks: Uint8Array[] = [];
   try {
     for await (const chunk of res.body) {
+      checkCancelled(entry);
+      out.bodyStarted = true;
       chunks.push(chunk);
       out.bytes += chunk.byteLength;
       ctx.progress();
@@ -243,16 +278,12 @@ async function wholeBody(
   out.body = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
-function terminate(
-  ctx: RunContext,
-  entry: Entry,
-  out: Outcome,
-  duration: number,
-  ttfb: number | undefined,
-): void {
-  const { bytes, info } = out;
+function terminate(ctx: RunContext, entry: Entry, out: FetchRun, duration: number): void {
+  const { bytes, info, ttfb } = out;
   let error: NetError | undefined;
-  if (out.error === undefined && !entry.token.isCancelled) {
+  // An abandoned victim (DL-16) ends before its token is cancelled: `preempted` says cancelled.
+  const cancelled = entry.token.isCancelled || entry.preempted;
+  if (out.error === undefined && !cancelled) {
     if (entry.method === "GET" && bytes > 0) {
       const sample = { bytes, durationMs: duration, source: "network" as const };
       ctx.guard(() =>
@@ -264,7 +295,7 @@ function terminate(
     }
     const bandwidthBps = (bytes * 8000) / Math.max(duration, 1);
     publish(entry, { type: "RequestCompleted", bytes, duration, bandwidthBps });
-  } else if (entry.token.isCancelled) {
+  } else if (cancelled) {
     const reason = cancelReason(entry, ctx.token);
     publish(entry, { type: "RequestCancelled", reason, bytes });
     error = isCancelled(out.error)
