@@ -6,6 +6,7 @@
  * callback that re-enters (an `onComplete` that registers, enqueues, disposes or closes) can
  * never observe a half-updated scheduler. See CONTEXT.md for the invariants.
  */
+import { setMaxListeners } from "node:events";
 import { type AbrController, createAbrController } from "../abr/controller.js";
 import type { AbrRegistry } from "../abr/types.js";
 import { CancelToken } from "../core/cancel.js";
@@ -22,6 +23,7 @@ import {
   type ExecEntry,
   isUrgentSlot,
   type PeerRef,
+  releaseToken,
   slotOf,
 } from "./entry.js";
 import { DownloaderClosedError } from "./errors.js";
@@ -155,11 +157,14 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     if (this.#closing) throw new DownloaderClosedError();
     const bus = options.bus ?? this.bus.scoped();
     const id = this.abr.register(peer, bus);
+    const token = this.#token.child();
+    // Commands without an epoch share this token's signal while in flight (see #newEntry).
+    setMaxListeners(10 + this.#cfg.maxConcurrent, token.signal);
     const ps: PeerState = {
       id,
       peer,
       bus,
-      token: this.#token.child(),
+      token,
       priority: this.#readPriority(peer) ?? "low",
       queued: new Set(),
       inFlight: 0,
@@ -175,6 +180,11 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       submit: (b, cmds) => cmds.map((cmd) => this.#submit(ps, b, cmd)),
       dispose: () => this.#disposePeer(ps),
     };
+    // Queued commands sharing the peer token (no per-command listener) are cancelled here.
+    token.onCancel(() => {
+      for (const e of ps.queued) if (e.token === token) this.#toCancel.push(e);
+      this.#schedule();
+    });
     this.#peers.set(id, ps);
     bus.publish({ domain: "downloader", type: "PeerRegistered", peerId: id });
     this.#schedule();
@@ -358,7 +368,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       bus,
       method: cmd.method ?? "GET",
       cmdPriority,
-      token: cmd.epoch ? CancelToken.any([ps.token, cmd.epoch]) : ps.token.child(),
+      token: this.#commandToken(ps, cmd),
       enqueuedAt: this.#clock.now(),
       state: "queued" as const,
       slot: 0,
@@ -368,16 +378,30 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     } as Entry;
   }
 
-  /** Accept a command (DL-12): queue it, watch its token, announce it. */
+  /**
+   * DL-14: any-of(peer, epoch) with an epoch; a child of the peer token when pre-emption may
+   * cancel the command alone; else the peer token itself, which fires exactly when such a
+   * child would (no token, controller and signal per command).
+   */
+  #commandToken(ps: PeerState, cmd: FetchCmd | ExecCmd): CancelToken {
+    if (cmd.epoch) return CancelToken.any([ps.token, cmd.epoch]);
+    return this.#cfg.preemptAfterMs === undefined ? ps.token : ps.token.child();
+  }
+
+  /** Accept a command (DL-12): queue it, watch its own token (if any), announce it. */
   #enqueue(e: Entry): void {
     this.#slots.push(e, slotOf(e.peer.priority, e.cmdPriority));
     e.peer.queued.add(e);
     this.#watchdog.progress();
     if (isUrgentSlot(e.slot)) this.#cutThrottle();
-    e.unlisten = e.token.onCancel(() => {
+    if (e.token !== e.peer.token) {
+      e.unlisten = e.token.onCancel(() => {
+        this.#toCancel.push(e);
+        this.#schedule();
+      });
+    } else if (e.token.isCancelled) {
       this.#toCancel.push(e);
-      this.#schedule();
-    });
+    }
     publish(e, {
       type: "RequestEnqueued",
       url: e.cmd.url,
@@ -409,7 +433,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     const reason = cancelReason(e, this.#token);
     publish(e, { type: "RequestCancelled", reason, bytes: 0 });
     complete(this.#ctx, e, 0, undefined, undefined, cancelledError(e.cmd.url, reason));
-    e.token.release();
+    releaseToken(e);
   }
 
   /** DL-5: urgent first (slot 0, then 1), demand only when no urgent work is queued. */

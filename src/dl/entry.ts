@@ -25,7 +25,7 @@ interface EntryBase {
   readonly bus: EventBus;
   readonly method: Method;
   readonly cmdPriority: Priority;
-  /** DL-14: any-of(peer, epoch) or a child of the peer token. */
+  /** DL-14: any-of(peer, epoch), a child of the peer token, or the peer token itself. */
   readonly token: CancelToken;
   readonly enqueuedAt: number;
   state: "queued" | "running" | "done";
@@ -82,4 +82,9 @@ export function cancelReason(entry: Entry, downloaderToken: CancelToken): Cancel
   if (entry.cmd.epoch?.isCancelled) return "EpochCancel";
   if (entry.preempted) return "Preempted";
   return "BeforeStart";
+}
+
+/** The command's work is over: detach its own token from its parents (never the shared peer token). */
+export function releaseToken(entry: Entry): void {
+  if (entry.token !== entry.peer.token) entry.token.release();
 }

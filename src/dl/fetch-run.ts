@@ -16,6 +16,7 @@ import {
   type Entry,
   type ExecEntry,
   type RunHandle,
+  releaseToken,
   type StreamEntry,
 } from "./entry.js";
 import { fromHead, fromHeaders, fromStream } from "./response-info.js";
@@ -162,7 +163,7 @@ export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
     run.error = err;
   }
   run.end();
-  entry.token.release();
+  releaseToken(entry);
 }
 
 function requestOptions(entry: Entry, observer: NetObserver): RequestOptions {
