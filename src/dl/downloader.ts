@@ -30,6 +30,7 @@ import { DownloaderClosedError } from "./errors.js";
 import { complete, publish, type RunContext, runFetch } from "./fetch-run.js";
 import { PeerHandle, type PeerHost } from "./peer-handle.js";
 import { Slots } from "./slots.js";
+import { SoftTimeouts } from "./soft-timeouts.js";
 import type { BatchResult, ExecCmd, FetchCmd, Peer } from "./types.js";
 import { HangWatchdog } from "./watchdog.js";
 
@@ -76,7 +77,11 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   readonly #slots = new Slots();
   /** Fetches in flight, in dispatch order (the last is the youngest, DL-16). */
   readonly #running = new Set<Entry>();
-  readonly #settling = new Set<Promise<void>>();
+  readonly #soft: SoftTimeouts;
+  /** Fetch runs not yet settled (an abandoned one still unwinds after its slot was freed). */
+  #runs = 0;
+  /** Resolves `close()`'s wait once `#runs` drops to 0. */
+  #drained: (() => void) | undefined;
   readonly #watchdog: HangWatchdog;
   readonly #ctx: RunContext;
   #toCancel: Entry[] = [];
@@ -105,6 +110,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.bus = options.bus ?? EventBus.root({ clock: this.#clock });
     this.#token = options.parent ? options.parent.child() : CancelToken.root();
     this.#token.onCancel(() => void this.close());
+    this.#soft = new SoftTimeouts(this.#clock, this.#cfg.softTimeoutMs, this.#running);
     this.#watchdog = new HangWatchdog(
       this.#clock,
       this.#cfg.hangTimeoutMs,
@@ -120,10 +126,12 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#ctx = {
       http: this.#http,
       clock: this.#clock,
-      softTimeoutMs: this.#cfg.softTimeoutMs,
       abr: this.abr,
       token: this.#token,
       finish: (e) => this.#finish(e),
+      settled: () => {
+        if (--this.#runs === 0) this.#drained?.();
+      },
       progress: () => this.#watchdog.progress(),
       guard: (fn) => this.#guard(fn),
     };
@@ -213,7 +221,12 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#token.cancel("DownloaderShutdown");
     for (const ps of [...this.#peers.values()]) this.#disposePeer(ps);
     this.#sweep();
-    while (this.#settling.size > 0) await Promise.all([...this.#settling]);
+    while (this.#runs > 0) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+    }
+    this.#drained = undefined;
     this.#sweep();
     this.#watchdog.stop();
     if (this.#ownsHttp) await this.#http.close();
@@ -484,9 +497,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     e.peer.inFlight++;
     this.#running.add(e);
     this.#watchdog.progress();
-    const p = runFetch(this.#ctx, e);
-    this.#settling.add(p);
-    void p.finally(() => this.#settling.delete(p));
+    this.#runs++;
+    void runFetch(this.#ctx, e);
+    this.#soft.started();
   }
 
   /** The fetch stops counting against the cap (its body is fully written or it failed). */
@@ -495,6 +508,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#inFlight--;
     e.peer.inFlight--;
     this.#running.delete(e);
+    if (this.#running.size === 0) this.#soft.idle();
     if (e.preempted) this.#preemptPending--;
     this.#watchdog.progress();
     this.#schedule();

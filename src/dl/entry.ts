@@ -41,6 +41,12 @@ interface EntryBase {
 
 /** What the downloader may ask of a running fetch. */
 export interface RunHandle {
+  /** When it was dispatched (clock ms). */
+  readonly startedAt: number;
+  /** `slow()` ran (DL-10 reports once). */
+  readonly slowReported: boolean;
+  /** DL-10: the soft timeout passed: LoadSlow and `onSlow`, once, if still running. */
+  slow(): void;
   /**
    * DL-16: the entry is being pre-empted (`preempted` is set). If no body byte has reached
    * the writer (or been collected) yet, the fetch ends now (slot released, RequestCancelled,

@@ -6,7 +6,7 @@
  */
 import type { AbrRegistry } from "../abr/types.js";
 import type { CancelToken } from "../core/cancel.js";
-import type { Clock, Timer } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import { cancelledError, errorInfo, isCancelled, NetError } from "../core/errors.js";
 import type { EventBus } from "../events/bus.js";
 import type { DownloaderEvent } from "../events/domains/downloader.js";
@@ -29,11 +29,12 @@ type Payload<E = DownloaderEvent> = E extends { requestId: number }
 export interface RunContext {
   readonly http: HttpClient;
   readonly clock: Clock;
-  readonly softTimeoutMs: number;
   readonly abr: AbrRegistry;
   readonly token: CancelToken;
   /** Called once, right before the terminal event: the fetch stops counting against the cap. */
   finish(entry: Entry): void;
+  /** Called once, last: the run is over (its request settled, even after an early end). */
+  settled(): void;
   /** Body bytes arrived (watchdog progress). */
   progress(): void;
   /** Runs a user callback, containing a throw. */
@@ -72,8 +73,9 @@ type Info<K extends keyof NetObserver> = Parameters<NonNullable<NetObserver[K]>>
 
 /**
  * One dispatched fetch: its net hooks mapped to lifecycle events (DL-13) while the entry runs,
- * the soft timer (DL-10), the outcome so far, and the one ending (`end`, idempotent): release
- * the slot, terminal event, completion. One object per fetch, no closures.
+ * its soft-timeout report (DL-10, timed by `SoftTimeouts`), the outcome so far, and the one
+ * ending (`end`, idempotent): release the slot, terminal event, completion. One object per
+ * fetch, no closures.
  */
 class FetchRun implements NetObserver, RunHandle {
   /** The first answer's ttfb, for the bandwidth sample (DL-11). */
@@ -84,31 +86,27 @@ class FetchRun implements NetObserver, RunHandle {
   error: unknown = undefined;
   /** A body byte reached the writer (or was collected): the fetch can no longer end early. */
   bodyStarted = false;
+  slowReported = false;
   #ended = false;
+  readonly startedAt: number;
   readonly #ctx: RunContext;
   readonly #entry: Entry;
-  readonly #startedAt: number;
-  readonly #slow: Timer;
 
   constructor(ctx: RunContext, entry: Entry) {
     this.#ctx = ctx;
     this.#entry = entry;
-    this.#startedAt = ctx.clock.now();
-    this.#slow = ctx.clock.setTimer(ctx.softTimeoutMs, () => this.#onSlow(), { unref: true });
-  }
-
-  get startedAt(): number {
-    return this.#startedAt;
+    this.startedAt = ctx.clock.now();
   }
 
   #live(): boolean {
     return this.#entry.state === "running";
   }
 
-  #onSlow(): void {
+  slow(): void {
     const entry = this.#entry;
-    if (!this.#live()) return;
-    publish(entry, { type: "LoadSlow", elapsed: this.#ctx.clock.now() - this.#startedAt });
+    if (this.slowReported || !this.#live()) return;
+    this.slowReported = true;
+    publish(entry, { type: "LoadSlow", elapsed: this.#ctx.clock.now() - this.startedAt });
     const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
     if (onSlow) this.#ctx.guard(onSlow);
   }
@@ -117,9 +115,8 @@ class FetchRun implements NetObserver, RunHandle {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#slow.cancel();
     this.#ctx.finish(this.#entry);
-    terminate(this.#ctx, this.#entry, this, this.#ctx.clock.now() - this.#startedAt);
+    terminate(this.#ctx, this.#entry, this, this.#ctx.clock.now() - this.startedAt);
   }
 
   abandon(): boolean {
@@ -162,8 +159,12 @@ export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
   } catch (err) {
     run.error = err;
   }
-  run.end();
-  releaseToken(entry);
+  try {
+    run.end();
+    releaseToken(entry);
+  } finally {
+    ctx.settled();
+  }
 }
 
 function requestOptions(entry: Entry, observer: NetObserver): RequestOptions {

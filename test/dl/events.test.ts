@@ -151,6 +151,51 @@ describe("Downloader events", () => {
     await http.close();
   });
 
+  it("DL-10: fetches dispatched at different times each report at their own soft deadline; one that ended never does; no timer once idle", async () => {
+    const http = testClient();
+    const clock = new VirtualClock();
+    const dl = new Downloader({ http, clock, softTimeoutMs: 1_000 });
+    const t = new CapTracker(dl, 5);
+    const rec = new Recorder();
+    const epoch = CancelToken.root();
+    for (const tag of ["a", "c"])
+      server.setFaults(`/bytes/13/10/${tag}`, { stallBeforeHeadersMs: Number.POSITIVE_INFINITY });
+    const slowed: string[] = [];
+    const cmd = (tag: string) =>
+      rec.cmd(tag, server.bytesUrl(13, 10, tag), { epoch, onSlow: () => slowed.push(tag) });
+    const peer = new ScriptPeer().attach(dl);
+    const started = () => dl.bus.waitFor((e) => e.type === "RequestStarted");
+    peer.push(cmd("a"));
+    await started();
+    await clock.advance(300);
+    peer.push(rec.cmd("b", server.bytesUrl(13, 10, "b"), { onSlow: () => slowed.push("b") }));
+    await rec.done("b");
+    await clock.advance(200);
+    peer.push(cmd("c"));
+    await started();
+    await clock.advance(499); // t = 999
+    expect(slowed).toEqual([]);
+    await clock.advance(1); // t = 1000: a's deadline
+    expect(slowed).toEqual(["a"]);
+    await clock.advance(499); // t = 1499
+    expect(slowed).toEqual(["a"]);
+    await clock.advance(1); // t = 1500: c's deadline (b ended long before its own)
+    expect(slowed).toEqual(["a", "c"]);
+    await clock.advance(5_000);
+    expect(slowed).toEqual(["a", "c"]);
+    const slow = t.events.map((e) => e.event).filter((e) => e.type === "LoadSlow");
+    expect(slow).toMatchObject([
+      { requestId: 1, elapsed: 1_000 },
+      { requestId: 3, elapsed: 1_000 },
+    ]);
+    epoch.cancel();
+    await Promise.all([rec.done("a"), rec.done("c")]);
+    expect(dl.inFlight).toBe(0);
+    expect(clock.pendingTimers).toBe(0); // idle: neither the soft timer nor the watchdog
+    await dl.close();
+    await http.close();
+  });
+
   it("DL-11 DL-2: successful GET bodies credit bandwidth with ttfb; HEAD, empty and failed fetches do not; peers register and unregister", async () => {
     const http = testClient();
     const abr = new RecordingRegistry();
