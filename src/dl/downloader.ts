@@ -27,7 +27,7 @@ import {
   slotOf,
 } from "./entry.js";
 import { DownloaderClosedError } from "./errors.js";
-import { complete, publish, type RunContext, runFetch } from "./fetch-run.js";
+import { complete, observed, publish, type RunContext, runFetch } from "./fetch-run.js";
 import { PeerHandle, type PeerHost } from "./peer-handle.js";
 import { Slots } from "./slots.js";
 import { SoftTimeouts } from "./soft-timeouts.js";
@@ -133,7 +133,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
         if (--this.#runs === 0) this.#drained?.();
       },
       progress: () => this.#watchdog.progress(),
-      guard: (fn) => this.#guard(fn),
+      callbackFailed: () => {
+        this.#callbackErrors++;
+      },
     };
   }
 
@@ -415,12 +417,13 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     } else if (e.token.isCancelled) {
       this.#toCancel.push(e);
     }
-    publish(e, {
-      type: "RequestEnqueued",
-      url: e.cmd.url,
-      method: e.method,
-      priority: e.cmdPriority,
-    });
+    if (observed(e))
+      publish(e, {
+        type: "RequestEnqueued",
+        url: e.cmd.url,
+        method: e.method,
+        priority: e.cmdPriority,
+      });
     this.#schedule();
   }
 

@@ -4,7 +4,7 @@
  * (DL-10), bandwidth crediting (DL-11), then exactly one terminal event and one completion.
  * Never rejects: every failure ends as a terminal event plus a completion with a NetError.
  */
-import type { AbrRegistry } from "../abr/types.js";
+import type { AbrRegistry, BandwidthSample } from "../abr/types.js";
 import type { CancelToken } from "../core/cancel.js";
 import type { Clock } from "../core/clock.js";
 import { cancelledError, errorInfo, isCancelled, NetError } from "../core/errors.js";
@@ -37,13 +37,17 @@ export interface RunContext {
   settled(): void;
   /** Body bytes arrived (watchdog progress). */
   progress(): void;
-  /** Runs a user callback, containing a throw. */
-  guard(fn: () => void): void;
+  /** A user callback (or the ABR registry) threw; the throw is contained and counted (DL-8). */
+  callbackFailed(): void;
 }
 
-/** Whether anyone would see a publish on `bus` (its subscribers and its ancestors'). */
-function listened(bus: EventBus): boolean {
-  for (let b: EventBus | undefined = bus; b; b = b.parent) if (b.subscriberCount > 0) return true;
+/**
+ * Whether anyone would see a publish on the entry's bus (its subscribers and its ancestors').
+ * Hot call sites check it first to skip building the payload.
+ */
+export function observed(entry: Entry): boolean {
+  for (let b: EventBus | undefined = entry.bus; b; b = b.parent)
+    if (b.subscriberCount > 0) return true;
   return false;
 }
 
@@ -52,7 +56,7 @@ function listened(bus: EventBus): boolean {
  * chain: unobservable (`seq` stays strictly increasing), and saves the envelope per event.
  */
 export function publish(entry: Entry, event: Payload): void {
-  if (!listened(entry.bus)) return;
+  if (!observed(entry)) return;
   entry.bus.publish({
     domain: "downloader",
     requestId: entry.id,
@@ -108,7 +112,12 @@ class FetchRun implements NetObserver, RunHandle {
     this.slowReported = true;
     publish(entry, { type: "LoadSlow", elapsed: this.#ctx.clock.now() - this.startedAt });
     const onSlow = entry.kind === "stream" ? entry.cmd.onSlow : undefined;
-    if (onSlow) this.#ctx.guard(onSlow);
+    if (!onSlow) return;
+    try {
+      onSlow();
+    } catch {
+      this.#ctx.callbackFailed();
+    }
   }
 
   /** The fetch is over (or abandoned): release the slot, then the terminal event and completion, once. */
@@ -127,7 +136,7 @@ class FetchRun implements NetObserver, RunHandle {
 
   firstByte(i: Info<"firstByte">): void {
     this.ttfb ??= i.ttfb;
-    if (this.#live()) publish(this.#entry, { type: "FirstByte", ...i });
+    if (this.#live() && observed(this.#entry)) publish(this.#entry, { type: "FirstByte", ...i });
   }
 
   retrying(i: Info<"retrying">): void {
@@ -152,7 +161,8 @@ class FetchRun implements NetObserver, RunHandle {
 export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
   const run = new FetchRun(ctx, entry);
   entry.run = run;
-  publish(entry, { type: "RequestStarted", waitInQueue: run.startedAt - entry.enqueuedAt });
+  if (observed(entry))
+    publish(entry, { type: "RequestStarted", waitInQueue: run.startedAt - entry.enqueuedAt });
   try {
     if (entry.kind === "stream") await streamBody(ctx, entry, requestOptions(entry, run), run);
     else await wholeBody(ctx, entry, requestOptions(entry, run), run);
@@ -287,16 +297,20 @@ function terminate(ctx: RunContext, entry: Entry, out: FetchRun, duration: numbe
   const cancelled = entry.token.isCancelled || entry.preempted;
   if (out.error === undefined && !cancelled) {
     if (entry.method === "GET" && bytes > 0) {
-      const sample = { bytes, durationMs: duration, source: "network" as const };
-      ctx.guard(() =>
-        ctx.abr.recordBandwidth(
-          entry.peer.id,
-          ttfb === undefined ? sample : { ...sample, ttfbMs: ttfb },
-        ),
-      );
+      const sample: BandwidthSample =
+        ttfb === undefined
+          ? { bytes, durationMs: duration, source: "network" }
+          : { bytes, durationMs: duration, ttfbMs: ttfb, source: "network" };
+      try {
+        ctx.abr.recordBandwidth(entry.peer.id, sample);
+      } catch {
+        ctx.callbackFailed();
+      }
     }
-    const bandwidthBps = (bytes * 8000) / Math.max(duration, 1);
-    publish(entry, { type: "RequestCompleted", bytes, duration, bandwidthBps });
+    if (observed(entry)) {
+      const bandwidthBps = (bytes * 8000) / Math.max(duration, 1);
+      publish(entry, { type: "RequestCompleted", bytes, duration, bandwidthBps });
+    }
   } else if (cancelled) {
     const reason = cancelReason(entry, ctx.token);
     publish(entry, { type: "RequestCancelled", reason, bytes });
@@ -312,7 +326,7 @@ function terminate(ctx: RunContext, entry: Entry, out: FetchRun, duration: numbe
 
 /** The one completion of an entry (DL-7): `onComplete` or the imperative settle. */
 export function complete(
-  ctx: Pick<RunContext, "guard">,
+  ctx: Pick<RunContext, "callbackFailed">,
   entry: Entry,
   bytes: number,
   info: ResponseInfo | undefined,
@@ -321,7 +335,11 @@ export function complete(
 ): void {
   if (entry.kind === "stream") {
     const { onComplete } = entry.cmd;
-    ctx.guard(() => onComplete(bytes, info, error));
+    try {
+      onComplete(bytes, info, error);
+    } catch {
+      ctx.callbackFailed();
+    }
   } else if (error || !info) {
     entry.settle({ ok: false, error: error ?? cancelledError(entry.cmd.url) });
   } else {
