@@ -287,6 +287,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       if (this.#wantsRepoll()) this.#scheduleRepoll();
     }
     this.#watchdog.update(!this.#closing && (this.#inFlight > 0 || this.#slots.size > 0));
+    // Only once the round dispatched nothing new: a fetch ending just before the next
+    // dispatch keeps the timer (the pump always runs after a fetch ends).
+    if (this.#running.size === 0) this.#soft.idle();
   };
 
   #wake(ps: PeerState): void {
@@ -511,7 +514,6 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#inFlight--;
     e.peer.inFlight--;
     this.#running.delete(e);
-    if (this.#running.size === 0) this.#soft.idle();
     if (e.preempted) this.#preemptPending--;
     this.#watchdog.progress();
     this.#schedule();
