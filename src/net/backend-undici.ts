@@ -37,6 +37,14 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Hea
   return out;
 }
 
+/** What an undici body reports about its read-ahead (observability and tests). */
+export interface BufferedBody {
+  /** Bytes received and not yet handed to the reader. */
+  readonly bufferedBytes: number;
+  /** True while the socket is paused because `bufferedBytes` passed `HIGH_WATER`. */
+  readonly paused: boolean;
+}
+
 type Settlers<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 
 /**
@@ -45,7 +53,7 @@ type Settlers<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
  * nobody waits are queued (FIFO, `#queued` bytes); `next()` hands out the oldest one.
  */
 class DispatchExchange
-  implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint8Array, undefined>
+  implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint8Array, undefined>, BufferedBody
 {
   readonly head: Promise<RawResponse>;
   readonly #url: string;
@@ -146,6 +154,14 @@ class DispatchExchange
   }
 
   // --- the reader's side ----------------------------------------------------------------
+
+  get bufferedBytes(): number {
+    return this.#queued;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
