@@ -521,7 +521,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
 
   /**
    * DL-16: urgent work waiting `afterMs` behind a cap full of demand fetches pre-empts the
-   * youngest. A victim no body byte of which reached its writer ends at once (RequestCancelled
+   * youngest, preferring fetches no body byte of which was written yet. A victim no body byte of which reached its writer ends at once (RequestCancelled
    * Preempted, its completion) and frees its slot, so the urgent work is dispatched in this
    * same round; its request is torn down (token cancelled: a socket destroy) on the next turn,
    * after the urgent request went out. A victim already writing is cancelled now and counts
@@ -548,8 +548,11 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       });
       return;
     }
+    // Youngest first; those nothing of which was written yet (cheapest to drop, and their
+    // slot frees at once) before those already writing (closest to done). Stable sort.
+    victims.reverse().sort((a, b) => Number(a.run?.bodyStarted) - Number(b.run?.bodyStarted));
     const abandoned: Entry[] = [];
-    for (const e of victims.reverse().slice(0, waiting)) {
+    for (const e of victims.slice(0, waiting)) {
       e.preempted = true;
       this.#preemptPending++;
       if (e.run?.abandon()) abandoned.push(e);

@@ -43,6 +43,8 @@ interface EntryBase {
 export interface RunHandle {
   /** When it was dispatched (clock ms). */
   readonly startedAt: number;
+  /** A body byte reached the writer (or was collected): it can no longer be abandoned. */
+  readonly bodyStarted: boolean;
   /** `slow()` ran (DL-10 reports once). */
   readonly slowReported: boolean;
   /** DL-10: the soft timeout passed: LoadSlow and `onSlow`, once, if still running. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CancelToken } from "../../src/core/cancel.js";
 import { flushMicrotasks, VirtualClock } from "../../src/core/clock.js";
 import { Downloader } from "../../src/dl/index.js";
 import type { DownloaderEvent } from "../../src/events/domains/downloader.js";
@@ -140,6 +141,40 @@ describe("Downloader pre-emption releases the slot", () => {
       .map((e) => `${e.type}:${"requestId" in e ? e.requestId : ""}`);
     expect(order).toEqual(["RequestStarted:1", "RequestCancelled:1", "RequestStarted:2"]);
     expect(eventsOf(t, 1).at(-1)).toMatchObject({ reason: "Preempted", bytes: 4 });
+    expect(t.violations).toEqual([]);
+    await dl.close();
+    await http.close();
+  });
+  it("DL-16: the youngest victim nothing of which was written is preferred over a younger one already writing", async () => {
+    const http = testClient();
+    const clock = new VirtualClock();
+    const dl = new Downloader({ http, clock, maxConcurrent: 2, preempt: { afterMs: 0 } });
+    const t = new CapTracker(dl, 2);
+    const rec = new Recorder();
+    const epoch = CancelToken.root();
+    server.setFaults("/bytes/33/10/waiting", { stallBeforeHeadersMs: Number.POSITIVE_INFINITY });
+    server.setFaults("/bytes/33/10/writing", { stallAfter: 4, stallMs: Number.POSITIVE_INFINITY });
+    let firstChunk: () => void = () => {};
+    const written = new Promise<void>((r) => {
+      firstChunk = r;
+    });
+    const low = new ScriptPeer("low").attach(dl);
+    const high = new ScriptPeer("high").attach(dl);
+    low.push(rec.cmd("waiting", server.bytesUrl(33, 10, "waiting"), { epoch }));
+    await dl.bus.waitFor((e) => e.type === "RequestStarted");
+    low.push(rec.cmd("writing", server.bytesUrl(33, 10, "writing"), { epoch, writer: firstChunk }));
+    await written;
+    high.push(rec.cmd("urgent", server.bytesUrl(33, 10, "urgent")));
+    const waiting = await rec.done("waiting");
+    expect(waiting.error?.cause).toBe("Preempted");
+    expect((await rec.done("urgent")).error).toBeUndefined();
+    expect(rec.count("writing")).toBe(0); // younger, but already writing: left to finish
+    epoch.cancel();
+    expect((await rec.done("writing")).error?.kind).toBe("Cancelled");
+    expect(eventsOf(t, 2).at(-1)).toMatchObject({
+      type: "RequestCancelled",
+      reason: "EpochCancel",
+    });
     expect(t.violations).toEqual([]);
     await dl.close();
     await http.close();
