@@ -87,7 +87,7 @@ function available(tool: Tool): boolean {
   }
 }
 
-async function makeFile(path: string, size: number): Promise<void> {
+export async function makeFile(path: string, size: number): Promise<void> {
   const block = randomBytes(4 * 1024 * 1024);
   const out = createWriteStream(path);
   for (let left = size; left > 0; left -= block.length) {

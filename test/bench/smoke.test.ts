@@ -229,7 +229,7 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     });
   }
 
-  it("BENCH-3 STORE-2: the store benches (index format, write path) print finite numbers", {
+  it("BENCH-3 STORE-2: the store benches (index format, write path, socket) print finite numbers", {
     timeout: TIMEOUT,
   }, async () => {
     const index = await bench("store/index-bench.ts", [
@@ -251,5 +251,11 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     expect(wrows).toHaveLength(4);
     for (const [, mibps, ratio] of wrows)
       expect(Number(mibps) > 0 && Number.isFinite(Number(ratio))).toBe(true);
+    const socket = await bench("store/socket-bench.ts", ["--size", "1M", "--runs", "1"]);
+    expect(socket.code, socket.stderr).toBe(0);
+    const srows = tableRows(socket.stdout);
+    expect(srows.map((c) => c[0]?.split(":")[0])).toEqual(["raw", "store"]);
+    for (const [, mibps, ratio] of srows)
+      expect(Number(mibps) >= 0 && Number.isFinite(Number(ratio))).toBe(true);
   });
 });
