@@ -3,7 +3,6 @@
  * loopback server answering 1 KiB bodies, and each competitor running N GETs against it at
  * the same concurrency.
  */
-import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -11,13 +10,14 @@ import { Agent } from "undici";
 import type { FetchCmd, Peer, PollResult } from "../../src/dl/types.js";
 
 /**
- * plectrum as users run it: the compiled package (`npm run bench:scheduler` builds it first).
- * Without `dist/` (e.g. the smoke test) the TS sources run through tsx, whose esbuild
- * transform adds a naming helper call per closure created, which costs plectrum (not the
- * competitors, plain JS from node_modules) 10-20 % per request.
+ * plectrum as users run it: `npm run bench:scheduler` builds the package and sets
+ * PLECTRUM_BENCH_DIST=1, so the compiled `dist/` is measured. Otherwise (the smoke test,
+ * `npx tsx bench/scheduler/cpu.ts`) the TS sources run through tsx, whose esbuild transform
+ * adds a naming helper call per closure created: that costs plectrum (not the competitors,
+ * plain JS from node_modules) 10-20 % per request.
  */
 const BUILT = join(import.meta.dirname, "..", "..", "dist", "index.js");
-export const CODE: "dist" | "src" = existsSync(BUILT) ? "dist" : "src";
+export const CODE: "dist" | "src" = process.env.PLECTRUM_BENCH_DIST === "1" ? "dist" : "src";
 const lib: typeof import("../../src/index.js") = await import(
   CODE === "dist" ? BUILT : "../../src/index.js"
 );
