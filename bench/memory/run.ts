@@ -8,5 +8,5 @@ import { runFileBench } from "../support/file-bench.js";
 await runFileBench({
   name: "memory",
   defaultSize: "2G",
-  tools: ["plectrum", "undici", "curl"],
+  tools: ["plectrum", "undici-floor", "curl", "curl-fsync"],
 });

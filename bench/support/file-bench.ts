@@ -14,10 +14,47 @@ import { bundleDownloadChild } from "../../test/rel/bundle-child.js";
 import { measure, parseSize, type RunResult, sha256File } from "./measure.js";
 import { serveFile } from "./static-server.js";
 
-export type Tool = "plectrum" | "undici" | "curl" | "aria2c";
+export type Tool = "plectrum" | "undici-floor" | "undici-pipe" | "curl" | "curl-fsync" | "aria2c";
 
-/** The platform floor: Node + undici piping the body straight to a file, no engine at all. */
-const UNDICI_GET = `import { request } from "undici";
+/**
+ * The platform floor: what Node + undici can do at best, no engine: `Agent.dispatch` with its
+ * own handler, body chunks batched to 1 MiB and written with positional `writev`, at most two
+ * writes in flight (the socket is paused meanwhile). No fsync, no index.
+ */
+const UNDICI_FLOOR = `import { Agent } from "undici";
+import { closeSync, openSync, writev } from "node:fs";
+const [url, out] = process.argv.slice(1);
+const u = new URL(url);
+const fd = openSync(out, "w");
+const agent = new Agent();
+let batch = [], batchBytes = 0, at = 0, writing = 0, ended = false, ctl, paused = false;
+let done, fail;
+const finished = new Promise((resolve, reject) => { done = resolve; fail = reject; });
+function flush() {
+  if (batchBytes === 0) return;
+  const bufs = batch, pos = at;
+  at += batchBytes; batch = []; batchBytes = 0; writing++;
+  writev(fd, bufs, pos, (err) => {
+    if (err) return fail(err);
+    writing--;
+    if (paused) { paused = false; ctl.resume(); }
+    if (ended && writing === 0) done();
+  });
+  if (writing >= 2 && !paused) { paused = true; ctl.pause(); }
+}
+agent.dispatch({ origin: u.origin, path: u.pathname + u.search, method: "GET" }, {
+  onRequestStart(c) { ctl = c; },
+  onResponseStart(c, status) { if (status !== 200) fail(new Error("HTTP " + status)); },
+  onResponseData(c, chunk) { batch.push(chunk); batchBytes += chunk.length; if (batchBytes >= 1 << 20) flush(); },
+  onResponseEnd() { ended = true; flush(); if (writing === 0) done(); },
+  onResponseError(c, err) { fail(err); },
+});
+await finished;
+closeSync(fd);
+await agent.close();`;
+
+/** What a typical Node program does: undici's Readable piped into a WriteStream. */
+const UNDICI_PIPE = `import { request } from "undici";
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 const [url, out] = process.argv.slice(1);
@@ -36,7 +73,21 @@ function have(cmd: string): boolean {
   return spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-async function makeFile(path: string, size: number): Promise<void> {
+/** The external commands a tool needs are installed (plectrum and undici run on this Node). */
+function available(tool: Tool): boolean {
+  switch (tool) {
+    case "plectrum":
+    case "undici-floor":
+    case "undici-pipe":
+      return true;
+    case "curl-fsync":
+      return have("curl") && have("sync");
+    default:
+      return have(tool);
+  }
+}
+
+export async function makeFile(path: string, size: number): Promise<void> {
   const block = randomBytes(4 * 1024 * 1024);
   const out = createWriteStream(path);
   for (let left = size; left > 0; left -= block.length) {
@@ -57,13 +108,27 @@ function argv(
 ): { argv: string[]; output: string | ((stdout: string) => string) } {
   const output = join(dir, "out.bin");
   switch (tool) {
-    case "undici":
+    case "undici-floor":
+    case "undici-pipe":
       return {
-        argv: [process.execPath, "--input-type=module", "-e", UNDICI_GET, url, output],
+        argv: [
+          process.execPath,
+          "--input-type=module",
+          "-e",
+          tool === "undici-floor" ? UNDICI_FLOOR : UNDICI_PIPE,
+          url,
+          output,
+        ],
         output,
       };
     case "curl":
       return { argv: ["curl", "-sS", "-o", output, url], output };
+    case "curl-fsync":
+      // curl with the durability plectrum's commit has (STORE-2): the file's data on disk.
+      return {
+        argv: ["sh", "-c", 'curl -sS -o "$1" "$2" && sync -d "$1"', "sh", output, url],
+        output,
+      };
     case "aria2c":
       return {
         argv: [
@@ -111,7 +176,7 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
     const expectHash = await sha256File(file);
     const server = await serveFile(file, work, values["node-server"]);
     const child = await bundleDownloadChild(join(work, "download-child.mjs"));
-    const tools = spec.tools.filter((t) => t === "plectrum" || t === "undici" || have(t));
+    const tools = spec.tools.filter(available);
     const results: RunResult[] = [];
     try {
       for (let r = 0; r < runs; r++) {

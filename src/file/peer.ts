@@ -37,19 +37,7 @@ interface InFlight {
   epoch: CancelToken;
   /** Set while the writer is being reset for a changed representation. */
   ready: Promise<void> | undefined;
-  /** Store writes not yet landed, oldest first (write-behind, bounded by WRITE_BEHIND). */
-  writes: Set<Promise<void>>;
-  pendingBytes: number;
-  /** The first store write that failed; fails the fetch. */
-  writeError: unknown;
 }
-
-/**
- * Bytes of body handed to the store but not yet on disk. Writing behind the network instead of
- * awaiting each write lets socket reads and disk writes overlap (BENCH-3); the bound keeps
- * memory flat (BENCH-5). Every write has landed before the fetch's completion is handled.
- */
-const WRITE_BEHIND = 2 * 1024 * 1024;
 
 /** NET-3 plus RetryExhausted, whose causes were transient by construction (FILE-5). */
 function transient(err: NetError): boolean {
@@ -131,9 +119,6 @@ export class FilePeer implements Peer {
       head: range.start,
       epoch,
       ready: undefined,
-      writes: new Set(),
-      pendingBytes: 0,
-      writeError: undefined,
     };
     this.#inflight = f;
     // The net layer owns `if-range` (its own resumes, NET-9); against the validator stored
@@ -178,48 +163,35 @@ export class FilePeer implements Peer {
         return this.#write(f, chunk);
       },
       onComplete: (bytes, res, err) => {
-        void Promise.allSettled([f.ready, ...f.writes]).then(() => {
-          const failure =
-            err ??
-            (f.writeError === undefined
-              ? undefined
-              : toNetError(f.writeError, res?.url ?? this.#owner.url));
-          this.#completed(f, bytes, res, failure);
-        });
+        // Every byte handed over lands (or fails) before the completion is handled, so
+        // release/commit and the next plan see them (no byte received is lost on a cancel).
+        void Promise.allSettled([f.ready])
+          .then(() => this.#writer.flush())
+          .then(
+            () => {
+              this.#owner.wrote(this.#res.presentBytes());
+              return undefined;
+            },
+            (e: unknown) => toNetError(e, res?.url ?? this.#owner.url),
+          )
+          .then((writeError) => this.#completed(f, bytes, res, err ?? writeError));
       },
     };
     if (asked) cmd.range = asked;
     return cmd;
   }
 
-  /** Hand `chunk` to the store; a promise only while more than WRITE_BEHIND is in flight. */
+  /**
+   * Hand `chunk` to the store's write-behind queue (it coalesces chunks into large writes and
+   * answers with a promise only when the disk is behind: back-pressure, BENCH-3/BENCH-5).
+   * A failed store write throws here, failing the fetch.
+   */
   #write(f: InFlight, chunk: Uint8Array): Promise<void> | undefined {
-    if (f.writeError !== undefined) throw f.writeError;
     const at = f.head;
     f.head += chunk.length;
-    f.pendingBytes += chunk.length;
-    const p: Promise<void> = this.#writer.write(at, chunk).then(
-      () => {
-        f.writes.delete(p);
-        f.pendingBytes -= chunk.length;
-        this.#owner.wrote(this.#res.presentBytes());
-      },
-      (e: unknown) => {
-        f.writes.delete(p);
-        f.pendingBytes -= chunk.length;
-        f.writeError ??= e;
-      },
-    );
-    f.writes.add(p);
-    return f.pendingBytes > WRITE_BEHIND ? this.#drain(f) : undefined;
-  }
-
-  async #drain(f: InFlight): Promise<void> {
-    for (const oldest of f.writes) {
-      if (f.pendingBytes <= WRITE_BEHIND) break;
-      await oldest;
-    }
-    if (f.writeError !== undefined) throw f.writeError;
+    const wait = this.#writer.append(at, chunk);
+    this.#owner.wrote(this.#res.presentBytes());
+    return wait;
   }
 
   #learn(validator: Validator, total: number | null): void {

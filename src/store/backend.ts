@@ -24,6 +24,8 @@ export interface LoadedAsset {
 /** Bytes of a `.part` (read/write) or committed file (read only). */
 export interface BytesFile {
   write(offset: number, bytes: Uint8Array): Promise<void>;
+  /** `chunks` written back to back from `offset` (one positional writev on disk). */
+  writev(offset: number, chunks: readonly Uint8Array[]): Promise<void>;
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Cut (or extend with zeros) to `length` bytes. */
   truncate(length: number): Promise<void>;

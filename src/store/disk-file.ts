@@ -39,6 +39,19 @@ export class DiskFile implements BytesFile {
     });
   }
 
+  async writev(offset: number, chunks: readonly Uint8Array[]): Promise<void> {
+    await io(`write at ${offset}`, async () => {
+      let rest = chunks;
+      let at = offset;
+      while (rest.length > 0) {
+        const { bytesWritten } = await this.#fh.writev(rest, at);
+        if (bytesWritten === 0) throw new Error("writev made no progress");
+        at += bytesWritten;
+        rest = skip(rest, bytesWritten);
+      }
+    });
+  }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     return io(`read at ${offset}`, async () => {
       const buf = new Uint8Array(length);
@@ -65,6 +78,20 @@ export class DiskFile implements BytesFile {
     this.#closed = true;
     await this.#fh.close();
   }
+}
+
+/** `chunks` without their first `n` bytes (after a short writev). */
+function skip(chunks: readonly Uint8Array[], n: number): readonly Uint8Array[] {
+  let left = n;
+  let i = 0;
+  while (i < chunks.length && left >= (chunks[i]?.byteLength ?? 0)) {
+    left -= chunks[i]?.byteLength ?? 0;
+    i++;
+  }
+  const rest = chunks.slice(i);
+  const first = rest[0];
+  if (first !== undefined && left > 0) rest[0] = first.subarray(left);
+  return rest;
 }
 
 /** fsync a directory so a rename inside it is durable (STORE-2). */

@@ -35,6 +35,14 @@ class MemFile implements BytesFile {
     this.length = Math.max(this.length, end);
   }
 
+  async writev(offset: number, chunks: readonly Uint8Array[]): Promise<void> {
+    let at = offset;
+    for (const c of chunks) {
+      await this.write(at, c);
+      at += c.byteLength;
+    }
+  }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     const end = Math.min(offset + length, this.length);
     return this.data.slice(offset, Math.max(offset, end));

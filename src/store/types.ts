@@ -63,8 +63,18 @@ export interface ResourceReader {
 export interface ResourceWriter {
   readonly resource: ResourceHandle;
   /** Write `bytes` at `offset` into `<path>.part`; the range becomes available once the
-   * write lands (listeners/waiters wake). Writes past a known final length throw. */
+   * write lands (listeners/waiters wake). Writes past a known final length throw. Resolves
+   * once every byte queued so far has landed (`append` + `flush`). */
   write(offset: number, bytes: Uint8Array): Promise<void>;
+  /** Write-behind for streamed bodies: queue `bytes` (not to be modified afterwards) at
+   * `offset`. Contiguous chunks are coalesced into ~1 MiB positional writes; each range
+   * becomes available once its write lands, within one event-loop turn of its arrival when
+   * the disk keeps up. Returns a promise only when the caller should wait (a few MiB queued:
+   * back-pressure). After a failed write the writer refuses further bytes: `append` and
+   * `flush` throw that failure (the failed range stays absent). */
+  append(offset: number, bytes: Uint8Array): Promise<void> | undefined;
+  /** Resolves once every queued byte has landed; throws the first failed write. */
+  flush(): Promise<void>;
   /** Set the total length. Throws `LengthMismatch` if a different total is already known or
    * bytes exist past it. */
   setLength(total: number): void;

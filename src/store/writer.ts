@@ -6,6 +6,7 @@ import type { BytesFile, PersistedResource } from "./backend.js";
 import { StoreError } from "./errors.js";
 import type { ResourceImpl } from "./resource.js";
 import type { Pin, ResourceWriter, Validator } from "./types.js";
+import { WriteQueue } from "./write-queue.js";
 
 export class WriterImpl implements ResourceWriter {
   readonly resource: ResourceImpl;
@@ -17,13 +18,14 @@ export class WriterImpl implements ResourceWriter {
   #checkpointing: Promise<void> | undefined;
   /** A background checkpoint's error, reported by the next write/checkpoint/commit. */
   #failure: unknown;
-  readonly #inflight = new Set<Promise<void>>();
+  readonly #queue: WriteQueue;
 
   private constructor(r: ResourceImpl, part: BytesFile, token: string) {
     this.resource = r;
     this.#part = part;
     this.#token = token;
     this.#pin = r.pin();
+    this.#queue = new WriteQueue(part, (start, end) => this.#landed(start, end));
   }
 
   /** Take the claim, or `undefined` when a live owner holds it. */
@@ -108,7 +110,7 @@ export class WriterImpl implements ResourceWriter {
     if (this.#closed) throw new StoreError("Closed", `writer of ${this.resource.key} is closed`);
   }
 
-  async write(offset: number, bytes: Uint8Array): Promise<void> {
+  append(offset: number, bytes: Uint8Array): Promise<void> | undefined {
     this.#assertOpen();
     this.#throwFailure();
     if (!Number.isSafeInteger(offset) || offset < 0)
@@ -117,17 +119,23 @@ export class WriterImpl implements ResourceWriter {
     const total = this.resource.finalLength();
     if (total !== undefined && end > total)
       throw new StoreError("LengthMismatch", `write [${offset}, ${end}) past length ${total}`);
-    if (bytes.byteLength === 0) return;
-    const p = this.#part.write(offset, bytes);
-    this.#inflight.add(p);
-    try {
-      await p;
-    } finally {
-      this.#inflight.delete(p);
-    }
+    return this.#queue.append(offset, bytes);
+  }
+
+  async write(offset: number, bytes: Uint8Array): Promise<void> {
+    await this.append(offset, bytes);
+    await this.#queue.flush();
+  }
+
+  flush(): Promise<void> {
+    return this.#queue.flush();
+  }
+
+  /** A batch is on disk: only now does its range enter the index (STORE-3). */
+  #landed(start: number, end: number): void {
     if (this.#closed) return;
-    this.resource.addRange(offset, end);
-    this.#sinceCheckpoint += bytes.byteLength;
+    this.resource.addRange(start, end);
+    this.#sinceCheckpoint += end - start;
     // Automatic checkpoints run beside the writes (the datasync must not stall the download);
     // a failure surfaces on the next write or at commit/release.
     if (this.#sinceCheckpoint >= this.resource.core.checkpointBytes && !this.#checkpointing)
@@ -258,8 +266,9 @@ export class WriterImpl implements ResourceWriter {
     await this.release();
   }
 
+  /** Every queued byte landed (or failed: that range stays absent) and no checkpoint runs. */
   async #drain(): Promise<void> {
-    await Promise.allSettled([...this.#inflight]);
+    await this.#queue.flush().catch(() => {});
     while (this.#checkpointing !== undefined) await this.#checkpointing.catch(() => {});
   }
 

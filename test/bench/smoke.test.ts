@@ -123,21 +123,22 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
       const out = join(work, `${name}.json`);
       const r = await bench(`${name}/run.ts`, ["--size", "1M", "--out", out]);
       expect(r.code, r.stderr).toBe(0);
-      const installed = {
-        curl: await hasCommand("curl"),
+      const curl = await hasCommand("curl");
+      const installed: Record<string, boolean> = {
+        plectrum: true,
+        "undici-floor": true,
+        "undici-pipe": name === "bulk",
+        curl,
+        "curl-fsync": curl && (await hasCommand("sync")),
         aria2c: name === "bulk" && (await hasCommand("aria2c")),
       };
       const rows = tableRows(r.stdout);
       const tools = rows.map((c) => c[0]);
-      expect(tools).toEqual(
-        ["plectrum", "undici", "curl", "aria2c"].filter(
-          (t) => t === "plectrum" || t === "undici" || installed[t as "curl" | "aria2c"],
-        ),
-      );
+      expect(tools).toEqual(Object.keys(installed).filter((t) => installed[t]));
       for (const [, mibps, xCurl, rss] of rows) {
         // Printed rounded to whole MiB/s: a tiny loaded run may show 0; the JSON has the value.
         expect(Number(mibps)).toBeGreaterThanOrEqual(0);
-        if (installed.curl) expect(Number.isFinite(Number(xCurl))).toBe(true);
+        if (curl) expect(Number.isFinite(Number(xCurl))).toBe(true);
         if (rss !== "n/a") expect(Number(rss)).toBeGreaterThan(0);
       }
       expect(r.stdout).toContain(`command: npm run bench:${name} -- --size 1M`);
@@ -228,7 +229,7 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     });
   }
 
-  it("BENCH-3 STORE-2: the store benches (index format, write path) print finite numbers", {
+  it("BENCH-3 STORE-2: the store benches (index format, write path, socket) print finite numbers", {
     timeout: TIMEOUT,
   }, async () => {
     const index = await bench("store/index-bench.ts", [
@@ -245,10 +246,16 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     for (const l of irows) expect(Number(l.split("|")[2])).toBeGreaterThanOrEqual(0);
     const write = await bench("store/write-bench.ts", ["--mib", "2", "--dir", work]);
     expect(write.code, write.stderr).toBe(0);
-    const values = tableRows(`| path | x |\n|---|---|\n${write.stdout}`)
-      .filter((c) => c.length === 2 && c[0] !== "path")
-      .map((c) => Number(c[1]));
-    expect(values).toHaveLength(3);
-    expect(values.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    // raw, raw writev, store append, store write: MiB/s and ratio to raw
+    const wrows = tableRows(write.stdout);
+    expect(wrows).toHaveLength(4);
+    for (const [, mibps, ratio] of wrows)
+      expect(Number(mibps) > 0 && Number.isFinite(Number(ratio))).toBe(true);
+    const socket = await bench("store/socket-bench.ts", ["--size", "1M", "--runs", "1"]);
+    expect(socket.code, socket.stderr).toBe(0);
+    const srows = tableRows(socket.stdout);
+    expect(srows.map((c) => c[0]?.split(":")[0])).toEqual(["raw", "store"]);
+    for (const [, mibps, ratio] of srows)
+      expect(Number(mibps) >= 0 && Number.isFinite(Number(ratio))).toBe(true);
   });
 });

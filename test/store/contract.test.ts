@@ -279,6 +279,26 @@ describe.each(KINDS)("$name store", (kind) => {
     await w.discard();
   });
 
+  it("STORE-3: append is write-behind: ranges appear once landed without a flush; a failed write stops the writer and keeps what landed", async () => {
+    const r = await (await store.asset(ASSET)).resource(SEG);
+    const w = (await r.tryClaim())!;
+    expect(w.append(0, bytes(40).subarray(0, 20))).toBeUndefined();
+    expect(w.append(20, bytes(40).subarray(20))).toBeUndefined();
+    expect(r.containsRange(0, 1)).toBe(false);
+    await r.waitRange(0, 40);
+    expect(await r.read(0, 40)).toEqual(bytes(40));
+    void w.append(2 ** 52, bytes(1));
+    await expect(w.flush()).rejects.toBeInstanceOf(StoreError);
+    expect(() => w.append(40, bytes(1))).toThrow(StoreError);
+    expect(r.availableRanges()).toEqual([[0, 40]]);
+    await w.release();
+    const again = (await r.tryClaim())!;
+    await again.write(40, bytes(50).subarray(40));
+    again.setLength(50);
+    await again.commit();
+    expect(await r.readWhole()).toEqual(bytes(50));
+  });
+
   it("STORE-2: the canonical name appears only at commit (no half-written canonical file)", async () => {
     const r = await (await store.asset(ASSET)).resource(SEG);
     const w = (await r.tryClaim())!;
