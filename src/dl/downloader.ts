@@ -128,7 +128,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       clock: this.#clock,
       abr: this.abr,
       token: this.#token,
-      finish: (e) => this.#finish(e),
+      finish: (e, at) => this.#finish(e, at),
       settled: () => {
         if (--this.#runs === 0) this.#drained?.();
       },
@@ -324,8 +324,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       if (result === "done") {
         ps.done = true;
       } else if (result !== "pending" && result.length > 0) {
-        ps.more = true;
-        this.#watchdog.progress();
+        ps.more = true; // each accepted command counts as progress (DL-15)
         for (const cmd of result) this.#acceptStream(ps, cmd);
       }
     }
@@ -390,6 +389,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       enqueuedAt: this.#clock.now(),
       state: "queued" as const,
       slot: 0,
+      node: undefined,
       preempted: false,
       unlisten: noop,
       run: undefined,
@@ -410,7 +410,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #enqueue(e: Entry): void {
     this.#slots.push(e, slotOf(e.peer.priority, e.cmdPriority));
     e.peer.queued.add(e);
-    this.#watchdog.progress();
+    this.#watchdog.progress(e.enqueuedAt);
     if (isUrgentSlot(e.slot)) this.#cutThrottle();
     if (e.token !== e.peer.token) {
       e.unlisten = e.token.onCancel(() => {
@@ -502,20 +502,20 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#inFlight++;
     e.peer.inFlight++;
     this.#running.add(e);
-    this.#watchdog.progress();
     this.#runs++;
     void runFetch(this.#ctx, e);
+    this.#watchdog.progress(e.run?.startedAt);
     this.#soft.started();
   }
 
   /** The fetch stops counting against the cap (its body is fully written or it failed). */
-  #finish(e: Entry): void {
+  #finish(e: Entry, at: number): void {
     e.state = "done";
     this.#inFlight--;
     e.peer.inFlight--;
     this.#running.delete(e);
     if (e.preempted) this.#preemptPending--;
-    this.#watchdog.progress();
+    this.#watchdog.progress(at);
     this.#schedule();
   }
 

@@ -3,6 +3,7 @@ import type { CancelToken } from "../core/cancel.js";
 import type { EventBus } from "../events/bus.js";
 import type { CancelReason, Priority } from "../events/domains/downloader.js";
 import type { Method } from "../net/types.js";
+import type { SlotNode } from "./slots.js";
 import type { BatchResult, ExecCmd, FetchCmd } from "./types.js";
 
 /** What an entry needs to know about its peer. */
@@ -31,6 +32,8 @@ interface EntryBase {
   state: "queued" | "running" | "done";
   /** Slot index 0..3 (DL-4); at dispatch it tells urgent (0-1) from demand (2-3). */
   slot: number;
+  /** Its place in the slot's FIFO while queued (owned by `Slots`). */
+  node: SlotNode | undefined;
   /** Set just before the downloader cancels the token to pre-empt it (DL-16). */
   preempted: boolean;
   /** Removes the queued-cancellation listener. */

@@ -31,8 +31,8 @@ export interface RunContext {
   readonly clock: Clock;
   readonly abr: AbrRegistry;
   readonly token: CancelToken;
-  /** Called once, right before the terminal event: the fetch stops counting against the cap. */
-  finish(entry: Entry): void;
+  /** Called once, right before the terminal event (`at`: now): the fetch stops counting against the cap. */
+  finish(entry: Entry, at: number): void;
   /** Called once, last: the run is over (its request settled, even after an early end). */
   settled(): void;
   /** Body bytes arrived (watchdog progress). */
@@ -124,8 +124,9 @@ class FetchRun implements NetObserver, RunHandle {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#ctx.finish(this.#entry);
-    terminate(this.#ctx, this.#entry, this, this.#ctx.clock.now() - this.startedAt);
+    const now = this.#ctx.clock.now();
+    this.#ctx.finish(this.#entry, now);
+    terminate(this.#ctx, this.#entry, this, now - this.startedAt);
   }
 
   abandon(): boolean {

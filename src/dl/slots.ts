@@ -4,16 +4,17 @@
  */
 import type { Entry } from "./entry.js";
 
-interface Node {
+/** An entry's place in a FIFO; `entry` is cleared when it leaves (a dead node). */
+export interface SlotNode {
   entry: Entry | undefined;
 }
 
 class Fifo {
-  #items: Node[] = [];
+  #items: SlotNode[] = [];
   #head = 0;
   live = 0;
 
-  push(node: Node): void {
+  push(node: SlotNode): void {
     this.#items.push(node);
     this.live++;
   }
@@ -51,22 +52,24 @@ class Fifo {
 
 export class Slots {
   readonly #fifos = [new Fifo(), new Fifo(), new Fifo(), new Fifo()] as const;
-  readonly #nodes = new Map<Entry, Node>();
+  #size = 0;
 
-  /** Append `entry` to the back of `slot` (its `slot` field is updated). */
+  /** Append `entry` to the back of `slot` (its `slot` and `node` fields are updated). */
   push(entry: Entry, slot: number): void {
-    const node: Node = { entry };
+    const node: SlotNode = { entry };
     entry.slot = slot;
-    this.#nodes.set(entry, node);
+    entry.node = node;
+    this.#size++;
     this.#fifos[slot as 0 | 1 | 2 | 3].push(node);
   }
 
   /** Remove a queued entry wherever it is; false when it was not queued. */
   remove(entry: Entry): boolean {
-    const node = this.#nodes.get(entry);
+    const node = entry.node;
     if (!node) return false;
     node.entry = undefined;
-    this.#nodes.delete(entry);
+    entry.node = undefined;
+    this.#size--;
     this.#fifos[entry.slot as 0 | 1 | 2 | 3].live--;
     return true;
   }
@@ -89,7 +92,7 @@ export class Slots {
   }
 
   get size(): number {
-    return this.#nodes.size;
+    return this.#size;
   }
 
   counts(): [number, number, number, number] {

@@ -28,9 +28,9 @@ export class HangWatchdog {
     this.#last = clock.now();
   }
 
-  /** The round advanced: push the deadline back. Cheap (no timer churn). */
-  progress(): void {
-    this.#last = this.#clock.now();
+  /** The round advanced (at `at`, when the caller just read the clock): push the deadline back. */
+  progress(at: number = this.#clock.now()): void {
+    this.#last = at;
   }
 
   /** Arm while there is work (queued or in flight); disarm when idle (Idle never trips). */
