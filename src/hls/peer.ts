@@ -24,7 +24,7 @@ import { mergeReload } from "./live.js";
 import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
-import { initKey, type Slot } from "./slots.js";
+import { initKey, resolveSlots, type Slot } from "./slots.js";
 import { loadStream } from "./startup.js";
 import { createVariantState, initOfSlot, segmentAt, type VariantState } from "./variant-state.js";
 
@@ -67,6 +67,9 @@ export interface PlanEntry {
   variant: number;
   sequence: number;
 }
+
+/** Slots looked up in the store at a time (`#resolveFrom`). */
+const RESOLVE_BATCH = 64;
 
 type Phase = "starting" | "running" | "complete" | "failed" | "disposed";
 
@@ -128,7 +131,7 @@ export class HlsPeer {
       this.#master = loaded.master;
       this.#keys = loaded.keys;
       for (const m of loaded.medias) {
-        this.#variants.push(await createVariantState(m.url, m.info, m.playlist, this.#asset));
+        this.#variants.push(createVariantState(m.url, m.info, m.playlist, this.#asset !== null));
       }
       this.#chooseInitial();
       this.#startPlan(this.#liveStartTime());
@@ -312,6 +315,11 @@ export class HlsPeer {
       if (!seg || !vs || !slot) break;
       const urgent = i === 0 || (this.#incomingFrom >= 0 && i >= this.#incomingFrom);
       const is = seg.init ? vs.inits.get(initKey(seg.init)) : undefined;
+      if (!slot.resolved || (is && !is.resolved)) {
+        // Not looked up in the store yet: do it for a batch from here on, poll again after.
+        this.#resolveFrom(vs, e.sequence);
+        break;
+      }
       if (is && is.state !== "loaded") {
         prefix = false;
         if (is.state === "failed") break;
@@ -338,6 +346,39 @@ export class HlsPeer {
     if (cmds.length > 0) return cmds;
     if (prefix && reachedEnd && this.#atEnd()) this.#complete();
     return "pending";
+  }
+
+  /** Variants with a store lookup of slots in flight. */
+  readonly #resolving = new Set<VariantState>();
+
+  /**
+   * Look up in the store the next `RESOLVE_BATCH` unresolved slots of `vs` from `sequence` on
+   * (and their init sections); wake when done. One batch per variant at a time.
+   */
+  #resolveFrom(vs: VariantState, sequence: number): void {
+    const asset = this.#asset;
+    if (!asset || this.#resolving.has(vs)) return;
+    const batch: Slot[] = [];
+    for (let q = sequence; batch.length < RESOLVE_BATCH && q <= vs.lastSequence; q++) {
+      const slot = vs.slots.get(q);
+      const seg = vs.segments.get(q);
+      if (!slot || !seg) continue;
+      if (!slot.resolved) batch.push(slot);
+      const init = seg.init && vs.inits.get(initKey(seg.init));
+      if (init && !init.resolved && !batch.includes(init)) batch.push(init);
+    }
+    if (batch.length === 0) return;
+    this.#resolving.add(vs);
+    resolveSlots(batch, asset).then(
+      () => {
+        this.#resolving.delete(vs);
+        this.#wake();
+      },
+      (err: unknown) => {
+        this.#resolving.delete(vs);
+        if (this.#phase === "running") this.#fail(asError(err));
+      },
+    );
   }
 
   /** Plan prefix known loaded, and the look-ahead bytes it holds (reset when the plan moves). */
@@ -642,6 +683,11 @@ export class HlsPeer {
       this.#reportCached(this.#slotOf(head)!);
       if (!this.advanceReader()) return;
     }
+  }
+
+  /** Entries the reader passed, from index `from` on (download mode: the loaded prefix). */
+  passedSince(from: number): PlanEntry[] {
+    return this.#history.slice(from).map((e) => ({ ...e }));
   }
 
   /** Every entry the reader passed plus the remaining plan: the whole path, in order. */

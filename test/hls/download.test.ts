@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { downloadHls } from "../../src/hls/index.js";
@@ -169,6 +170,21 @@ describe("downloadHls: segment and key failures", () => {
     expect(failed[0]).toMatchObject({ segment: 1, error: { status: 404 } });
     expect(h.events.some((e) => e.domain === "hls" && e.type === "Error")).toBe(true);
     expect(h.server.gets("/hls/v0/seg1.ts")).toBe(1);
+  });
+
+  it("HLS-13 HLS-7: a download failing after the export started leaves no partial output", async () => {
+    const fx = makeHlsFixture({ segments: 8, bandwidths: [64_000] });
+    h = await hlsHarness(fx);
+    h.server.setFaults("/hls/v0/seg6.ts", { status: 404 });
+    const outDir = join(h.dir, "out");
+    const outFile = join(h.dir, "all.ts");
+    await expect(
+      downloadHls(h.url(fx.entryPath), { downloader: h.dl, store: h.store, outDir, outFile }),
+    ).rejects.toThrow(/segment .*seg6\.ts/);
+    // The output is opened before the first fetch and written as segments arrive; the failure
+    // removes it again.
+    expect(existsSync(outFile)).toBe(false);
+    expect(await readdir(outDir)).toEqual([]);
   });
 
   for (const [name, plan, reason] of [
