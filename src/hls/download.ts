@@ -104,6 +104,7 @@ export async function downloadHls(
     }
     await peer.start();
     await peer.whenComplete();
+    await peer.cacheWrites();
     const entries = peer.path();
     for (const e of entries.slice(exported)) exporter?.push(e);
     const result = exporter

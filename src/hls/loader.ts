@@ -23,6 +23,12 @@ export interface LoaderContext {
   asset: AssetHandle | null;
   bus: EventBus;
   limits?: PlaylistLimits;
+  /**
+   * Where playlist cache writes go instead of being awaited (the peer tracks them): a commit
+   * is a datasync + rename + directory fsync, and start-up should not wait for one per
+   * playlist before parsing the next step.
+   */
+  background?: (write: Promise<void>) => void;
 }
 
 function metaName(url: string): string {
@@ -67,10 +73,14 @@ export async function loadPlaylist(
   const got = await ctx.exec.execute({ url, rejectHtml: true });
   const finalUrl = got.response.url || url;
   const p = parsePlaylist(finalUrl, got.bytes, limits);
-  if (res && !res.isClaimed()) await res.putWhole(got.bytes);
-  if (meta && finalUrl !== url && !meta.isClaimed()) {
-    await meta.putWhole(new TextEncoder().encode(finalUrl));
-  }
+  const cache = async () => {
+    if (res && !res.isClaimed()) await res.putWhole(got.bytes);
+    if (meta && finalUrl !== url && !meta.isClaimed()) {
+      await meta.putWhole(new TextEncoder().encode(finalUrl));
+    }
+  };
+  if (ctx.background) ctx.background(cache());
+  else await cache();
   publishLoaded(ctx.bus, url, p);
   return p;
 }

@@ -128,6 +128,8 @@ export class HlsPeer {
     try {
       this.#asset = o.store ? await o.store.asset(this.url) : null;
       const loaded = await loadStream(this.#loaderContext(handle), this.url, this.bus);
+      // A background cache write may have failed the peer meanwhile.
+      if (this.#phase === "failed") throw this.#error;
       this.#master = loaded.master;
       this.#keys = loaded.keys;
       for (const m of loaded.medias) {
@@ -145,7 +147,12 @@ export class HlsPeer {
   }
 
   #loaderContext(handle: HlsPeerHandle): LoaderContext {
-    const ctx: LoaderContext = { exec: handle, asset: this.#asset, bus: this.bus };
+    const ctx: LoaderContext = {
+      exec: handle,
+      asset: this.#asset,
+      bus: this.bus,
+      background: (write) => this.#background(write),
+    };
     if (this.#o.limits) ctx.limits = this.#o.limits;
     return ctx;
   }
@@ -837,6 +844,27 @@ export class HlsPeer {
   }
 
   // ---- plumbing ----------------------------------------------------------------------
+
+  /** Cache writes in flight (playlists); a failure fails the peer like an awaited one did. */
+  readonly #writes = new Set<Promise<void>>();
+
+  #background(write: Promise<void>): void {
+    const tracked = write.then(
+      () => {
+        this.#writes.delete(tracked);
+      },
+      (err: unknown) => {
+        this.#writes.delete(tracked);
+        if (this.#phase === "starting" || this.#phase === "running") this.#fail(asError(err));
+      },
+    );
+    this.#writes.add(tracked);
+  }
+
+  /** Resolves when every background cache write has settled (never rejects). */
+  async cacheWrites(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all(this.#writes);
+  }
 
   /** Decrypted bytes of a loaded slot (from the store, or memory when there is none). */
   async bytesOf(e: PlanEntry | { variant: number; init: InitSection }): Promise<Uint8Array> {
