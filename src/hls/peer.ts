@@ -68,6 +68,9 @@ export interface PlanEntry {
   sequence: number;
 }
 
+/** `StoreError("Busy")`: the resource is claimed by another writer. */
+const STORE_BUSY = "STORE_BUSY";
+
 /** Slots looked up in the store at a time (`#resolveFrom`). */
 const RESOLVE_BATCH = 64;
 
@@ -525,17 +528,21 @@ export class HlsPeer {
       }
       return;
     }
-    // Another writer (a second download of the same stream) may hold the claim: then this
-    // peer keeps its own copy in memory rather than wait for theirs.
+    // Another writer (a second download of the same stream) may hold the claim: then the
+    // store refuses with `Busy` and this peer keeps its own copy in memory rather than wait
+    // for theirs. (Asked by trying: `isClaimed()` reads the lock file synchronously, once per
+    // segment on the event loop.)
     let stored = false;
     try {
-      if (slot.resource && !slot.resource.isClaimed()) {
+      if (slot.resource) {
         await slot.resource.putWhole(plain);
         stored = true;
       }
     } catch (err) {
-      if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
-      return;
+      if (!(err instanceof PlectrumError && err.code === STORE_BUSY)) {
+        if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
+        return;
+      }
     }
     if (this.#phase === "disposed") return;
     slot.state = "loaded";
