@@ -6,10 +6,11 @@
  * plectrum's own HttpClient driven by 5 workers, separates the scheduler's cost from the
  * HTTP layer's (retry, validation, resumable body) that every Downloader fetch goes through.
  *
- *   npm run bench:scheduler                # 20 000 requests, 1 round (after a warm-up)
+ *   npm run bench:scheduler                # build, then 20 000 requests, 1 round (after a warm-up)
  *   npm run bench:scheduler -- 20000 3     # requests, rounds (best round counts)
  */
 import {
+  CODE,
   CONCURRENCY,
   type Competitor,
   downloader,
@@ -59,12 +60,13 @@ console.log(
     requests: TOTAL,
     concurrency: CONCURRENCY,
     rounds: ROUNDS,
+    code: CODE,
     node: process.version,
     rows,
   }),
 );
 console.log(
-  `\nBENCH-1: ${TOTAL} x 1 KiB GETs, concurrency ${CONCURRENCY}, best of ${ROUNDS} rounds\n`,
+  `\nBENCH-1: ${TOTAL} x 1 KiB GETs, concurrency ${CONCURRENCY}, best of ${ROUNDS} rounds, plectrum from ${CODE}\n`,
 );
 console.log("| competitor | time (ms) | req/s | vs raw undici | vs plectrum HttpClient |");
 console.log("|---|---:|---:|---:|---:|");

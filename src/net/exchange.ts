@@ -46,14 +46,20 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const DROPPED_ON_CROSS_ORIGIN = ["authorization", "cookie", "proxy-authorization"];
 const OWN_HEADERS = new Set(["accept-encoding", "range", "if-range"]);
 
-export function checkScheme(url: string): URL {
+/** Parse `url` and require http(s) (NET-12). */
+function checkScheme(url: string): URL {
   let u: URL;
   try {
     u = new URL(url);
   } catch (e) {
     throw new NetError("Unsupported", `not a valid URL: ${url}`, { url, cause: e });
   }
+  return requireHttp(u);
+}
+
+function requireHttp(u: URL): URL {
   if (u.protocol !== "http:" && u.protocol !== "https:") {
+    const url = u.href;
     throw new NetError("Unsupported", `only http: and https: URLs are supported: ${url}`, { url });
   }
   return u;
@@ -61,9 +67,12 @@ export function checkScheme(url: string): URL {
 
 function wireHeaders(req: ExchangeRequest): Record<string, string> {
   const h: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers ?? {})) {
-    const lk = k.toLowerCase();
-    if (!OWN_HEADERS.has(lk)) h[lk] = v;
+  const given = req.headers;
+  if (given !== undefined) {
+    for (const k in given) {
+      const lk = k.toLowerCase();
+      if (!OWN_HEADERS.has(lk)) h[lk] = given[k] as string;
+    }
   }
   h["accept-encoding"] = "identity";
   if (req.range) h.range = wireRangeHeader(req.range);
@@ -118,12 +127,21 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
   try {
     const headers = wireHeaders(req);
     let url = req.url;
-    let origin = checkScheme(url).origin;
+    let target = checkScheme(url);
     const started = cfg.clock.now();
     for (let hops = 0; ; hops++) {
       guard.url = url;
       res = await guard.step(
-        backend.request({ url, method: req.method, headers, signal: guard.signal }),
+        backend.request({
+          url,
+          target,
+          method: req.method,
+          headers,
+          get signal() {
+            return guard.signal;
+          },
+          onAbort: guard.onAbort,
+        }),
         "connecting and waiting for response headers",
       );
       const location = res.headers.location;
@@ -145,9 +163,11 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
           cause: e,
         });
       }
-      checkScheme(next.href);
-      if (next.origin !== origin) for (const h of DROPPED_ON_CROSS_ORIGIN) delete headers[h];
-      origin = next.origin;
+      requireHttp(next);
+      if (next.origin !== target.origin) {
+        for (const h of DROPPED_ON_CROSS_ORIGIN) delete headers[h];
+      }
+      target = next;
       url = next.href;
       res = undefined;
     }

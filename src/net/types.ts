@@ -14,9 +14,20 @@ export type Headers = Readonly<Record<string, string>>;
 /** What a backend is asked to do: one request, no retry, no validation. */
 export interface RawRequest {
   url: string;
+  /** `url` parsed (the client parses every URL once and checks its scheme). */
+  target: URL;
   method: Method;
   headers: Record<string, string>;
-  signal: AbortSignal;
+  /**
+   * The attempt's abort signal, created on first read: a backend that registers `onAbort`
+   * instead never pays for an AbortController.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Register this request's teardown: called once with the abort reason (at once when the
+   * attempt is already aborted). A later registration replaces an earlier one.
+   */
+  onAbort(teardown: (reason: unknown) => void): void;
 }
 
 /** What a backend answers. `url` is the final URL after redirects. */

@@ -1,4 +1,3 @@
-import type { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUndiciBackend } from "../../src/net/backend-undici.js";
 import { createHttpClient } from "../../src/net/index.js";
@@ -6,7 +5,7 @@ import type { HttpBackend } from "../../src/net/types.js";
 import { bodyBytes, type FaultServer, startFaultServer } from "../support/fault-server.js";
 import { collect } from "./helpers.js";
 
-/** The undici backend, recording at every dispose whether the body had reached its own end. */
+/** The undici backend, recording at every dispose whether its body had reported its own end. */
 function watchedBackend(): { backend: HttpBackend; disposed: boolean[] } {
   const inner = createUndiciBackend();
   const disposed: boolean[] = [];
@@ -14,12 +13,23 @@ function watchedBackend(): { backend: HttpBackend; disposed: boolean[] } {
     name: "undici-watched",
     async request(req) {
       const res = await inner.request(req);
-      // The undici backend's body is undici's BodyReadable, a Node Readable.
-      const body = res.body as Readable;
+      const it = res.body[Symbol.asyncIterator]();
+      let ended = false;
+      const body: AsyncIterableIterator<Uint8Array> = {
+        async next() {
+          const r = await it.next();
+          if (r.done) ended = true;
+          return r;
+        },
+        [Symbol.asyncIterator]() {
+          return body;
+        },
+      };
       return {
         ...res,
+        body,
         async dispose() {
-          disposed.push(body.readableEnded);
+          disposed.push(ended);
           await res.dispose();
         },
       };
