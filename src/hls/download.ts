@@ -54,7 +54,14 @@ export async function downloadHls(
   url: string,
   options: DownloadHlsOptions,
 ): Promise<DownloadHlsResult> {
-  const po: HlsPeerOptions = { downloader: options.downloader, autoAdvance: true };
+  const exporting = Boolean(options.outDir || options.outFile);
+  // The export takes every loaded segment in order: hand the bytes over instead of reading
+  // them back from the store.
+  const po: HlsPeerOptions = {
+    downloader: options.downloader,
+    autoAdvance: true,
+    handOver: exporting,
+  };
   if (options.lookAheadBytes !== undefined) po.lookAheadBytes = options.lookAheadBytes;
   if (options.store !== undefined) po.store = options.store;
   if (options.abr) po.abr = options.abr;
@@ -99,9 +106,7 @@ export async function downloadHls(
     }
   });
   try {
-    if (options.outDir || options.outFile) {
-      exporter = await HlsExporter.open(peer, exportOptions);
-    }
+    if (exporting) exporter = await HlsExporter.open(peer, exportOptions);
     await peer.start();
     await peer.whenComplete();
     await peer.cacheWrites();

@@ -57,6 +57,12 @@ export interface HlsPeerOptions {
    * ahead and ABR switches land mid-stream. Buffer ahead then reads as unknown.
    */
   autoAdvance?: boolean;
+  /**
+   * Keep each fetched segment's bytes after storing it until `bytesOf` asks for them once
+   * (an export consuming segments as they arrive reads them from memory, not back from the
+   * store). Only with a consumer that takes every loaded segment, or memory grows.
+   */
+  handOver?: boolean;
   /** HLS-12: start this many target durations from the live edge (3). */
   liveEdgeTargets?: number;
   limits?: PlaylistLimits;
@@ -549,6 +555,7 @@ export class HlsPeer {
     slot.reported = true;
     slot.bytes = plain.byteLength;
     if (!stored) this.#memory.set(slot, plain);
+    else if (this.#o.handOver) this.#handOver.set(slot, plain);
     if (slot.kind === "segment") {
       this.#publish({
         type: "SegmentLoaded",
@@ -565,6 +572,8 @@ export class HlsPeer {
 
   /** Decrypted bytes of slots kept without a store. */
   readonly #memory = new Map<Slot, Uint8Array>();
+  /** `handOver`: bytes of stored slots until `bytesOf` takes them once. */
+  readonly #handOver = new Map<Slot, Uint8Array>();
 
   async #decrypt(slot: Slot, body: Uint8Array): Promise<Uint8Array> {
     const vs = this.#variants[slot.variant];
@@ -880,6 +889,11 @@ export class HlsPeer {
     if (slot?.state !== "loaded") {
       throw new PlectrumError("HLS_NOT_LOADED", `segment ${JSON.stringify(e)} is not loaded`);
     }
+    const handed = this.#handOver.get(slot);
+    if (handed) {
+      this.#handOver.delete(slot);
+      return handed;
+    }
     return this.#memory.get(slot) ?? (await slot.resource!.readWhole());
   }
 
@@ -912,6 +926,7 @@ export class HlsPeer {
     const wasRunning = this.#phase === "running" || this.#phase === "starting";
     this.#phase = "disposed";
     this.#stopTimers();
+    this.#handOver.clear();
     this.#root.cancel("dispose");
     this.#handle?.dispose();
     if (wasRunning) this.#settled?.reject(new PlectrumError("HLS_DISPOSED", "HLS peer disposed"));
