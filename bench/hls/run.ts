@@ -7,7 +7,8 @@
  * plectrum (the built CLI `node dist/cli/main.js`, a real child process: built once before
  * the runs so it does not pay tsx's TypeScript compilation at every start), ffmpeg `-c copy`, yt-dlp (native HLS
  * downloader) and streamlink, at equal concurrency where a tool has the knob. Reports wall
- * time, ratio to plectrum, bytes fetched (counted at the relay) and peak RSS (GNU time).
+ * time, ratio to plectrum, bytes fetched (counted at the relay) and peak RSS (GNU time), and
+ * where each tool's time went from the requests the relay saw (`timeline.ts`).
  *
  *   npm run bench:hls -- [--minutes 60] [--rtt 40] [--concurrency 4] [--rss-minutes 120]
  *
