@@ -109,7 +109,7 @@ export async function downloadHls(
     if (exporting) exporter = await HlsExporter.open(peer, exportOptions);
     await peer.start();
     await peer.whenComplete();
-    await peer.cacheWrites();
+    await peer.settled();
     const entries = peer.path();
     for (const e of entries.slice(exported)) exporter?.push(e);
     const result = exporter

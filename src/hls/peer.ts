@@ -8,6 +8,7 @@ import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
 import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
+import type { VariantInfo } from "../events/domains/abr.js";
 import type { HlsEvent } from "../events/domains/hls.js";
 import { type Aes128Cbc, looksLikeClearInit, nodeAes128, sequenceIv } from "./aes.js";
 import type {
@@ -25,7 +26,7 @@ import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
 import { initKey, resolveSlots, type Slot } from "./slots.js";
-import { loadStream } from "./startup.js";
+import { type LoadedMedia, openStream, type StreamHead } from "./startup.js";
 import { createVariantState, initOfSlot, segmentAt, type VariantState } from "./variant-state.js";
 
 export interface HlsPeerOptions {
@@ -93,7 +94,10 @@ export class HlsPeer {
   #asset: HlsAsset | null = null;
   #keys: KeyCache | null = null;
   #master: MasterPlaylist | null = null;
-  #variants: VariantState[] = [];
+  /** Every variant of the stream (the master's), known before any variant state exists. */
+  #infos: VariantInfo[] = [];
+  /** Variant states by index; a fixed-variant peer fills the others after start-up. */
+  #variants: (VariantState | undefined)[] = [];
   #cur = 0;
   /** The playback plan from the reader's segment on; `plan[0]` is the reader's segment. */
   #plan: PlanEntry[] = [];
@@ -136,22 +140,55 @@ export class HlsPeer {
     this.#handle = handle;
     try {
       this.#asset = o.store ? await o.store.asset(this.url) : null;
-      const loaded = await loadStream(this.#loaderContext(handle), this.url, this.bus);
+      const head = await openStream(this.#loaderContext(handle), this.url, this.bus);
+      this.#master = head.master;
+      this.#keys = head.keys;
+      this.#infos = head.infos;
+      if (o.abr) {
+        // ABR may pick or switch to any variant: every one is ready before the first fetch.
+        const all = await Promise.all(head.infos.map((v) => head.media(v.index)));
+        for (const m of all) this.#addVariant(m);
+        this.#chooseInitial();
+      } else {
+        // A fixed choice: only its playlist is parsed before the first segment request.
+        this.#chooseInitial();
+        this.#addVariant(await head.media(this.#cur));
+      }
       // A background cache write may have failed the peer meanwhile.
       if (this.#phase === "failed") throw this.#error;
-      this.#master = loaded.master;
-      this.#keys = loaded.keys;
-      for (const m of loaded.medias) {
-        this.#variants.push(createVariantState(m.url, m.info, m.playlist, this.#asset !== null));
-      }
-      this.#chooseInitial();
       this.#startPlan(this.#liveStartTime());
       this.#phase = "running";
       this.#scheduleLiveReload();
       handle.wake();
+      if (!o.abr) this.#background(this.#loadOtherVariants(head));
     } catch (err) {
       this.#fail(err instanceof PlectrumError ? err : asError(err));
       throw this.#error;
+    }
+  }
+
+  #addVariant(m: LoadedMedia): void {
+    const vs = createVariantState(m.url, m.info, m.playlist, this.#asset !== null);
+    this.#variants[m.info.index] = vs;
+  }
+
+  /**
+   * HLS-5 for the variants not played: parsed, checked and their keys loaded after the first
+   * segment requests went out, one variant per macrotask so responses are handled between
+   * them. Two hops first: the Downloader pumps in a microtask and re-polls in the `setImmediate`
+   * it queues then, which must run before the first parse. A failure fails the peer as it did
+   * at start-up.
+   */
+  async #loadOtherVariants(head: StreamHead): Promise<void> {
+    const hop = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await hop();
+    const stopped = () => this.#phase === "disposed" || this.#phase === "failed";
+    for (const info of head.infos) {
+      await hop();
+      if (stopped()) return;
+      if (this.#variants[info.index]) continue;
+      const m = await head.media(info.index);
+      if (!stopped()) this.#addVariant(m);
     }
   }
 
@@ -171,7 +208,7 @@ export class HlsPeer {
     const surface: Peer = {
       poll: () => this.#poll(),
       priority: () => this.#priority,
-      variants: () => this.#variants.map((v) => v.info),
+      variants: () => this.#infos.slice(),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
       segmentDuration: () => this.#variants[this.#cur]?.playlist.targetDuration ?? null,
@@ -183,7 +220,7 @@ export class HlsPeer {
 
   #chooseInitial(): void {
     const o = this.#o;
-    const n = this.#variants.length;
+    const n = this.#infos.length;
     if (
       o.variant !== undefined &&
       (!Number.isInteger(o.variant) || o.variant < 0 || o.variant >= n)
@@ -206,11 +243,11 @@ export class HlsPeer {
       return;
     }
     // No ABR: the best variant within the cap (a download wants quality).
-    const fit = this.#variants
-      .filter((v) => o.maxBitrate === undefined || v.info.bandwidth <= o.maxBitrate)
-      .sort((a, b) => b.info.bandwidth - a.info.bandwidth);
-    const lowest = [...this.#variants].sort((a, b) => a.info.bandwidth - b.info.bandwidth)[0];
-    this.#cur = (fit[0] ?? lowest)?.info.index ?? 0;
+    const fit = this.#infos
+      .filter((v) => o.maxBitrate === undefined || v.bandwidth <= o.maxBitrate)
+      .sort((a, b) => b.bandwidth - a.bandwidth);
+    const lowest = [...this.#infos].sort((a, b) => a.bandwidth - b.bandwidth)[0];
+    this.#cur = (fit[0] ?? lowest)?.index ?? 0;
   }
 
   // ---- plan (HLS-6, HLS-8, HLS-9) --------------------------------------------------------
@@ -654,7 +691,7 @@ export class HlsPeer {
   }
 
   get variantCount(): number {
-    return this.#variants.length;
+    return this.#infos.length;
   }
 
   /** The plan from the reader's segment on (a copy). */
@@ -755,6 +792,7 @@ export class HlsPeer {
       bytes += slot.bytes;
     }
     for (const v of this.#variants) {
+      if (!v) continue;
       for (const slot of [...v.slots.values(), ...v.inits.values()]) {
         if (slot.token && !keep.has(slot) && slot.kind === "segment") slot.token.cancel("seek");
       }
@@ -861,7 +899,10 @@ export class HlsPeer {
 
   // ---- plumbing ----------------------------------------------------------------------
 
-  /** Cache writes in flight (playlists); a failure fails the peer like an awaited one did. */
+  /**
+   * Background work in flight (playlist cache writes, the playlists of variants not played);
+   * a failure fails the peer like an awaited one did.
+   */
   readonly #writes = new Set<Promise<void>>();
 
   #background(write: Promise<void>): void {
@@ -871,15 +912,17 @@ export class HlsPeer {
       },
       (err: unknown) => {
         this.#writes.delete(tracked);
-        if (this.#phase === "starting" || this.#phase === "running") this.#fail(asError(err));
+        // Also after completion: `settled()` then reports it.
+        if (this.#phase !== "failed" && this.#phase !== "disposed") this.#fail(asError(err));
       },
     );
     this.#writes.add(tracked);
   }
 
-  /** Resolves when every background cache write has settled (never rejects). */
-  async cacheWrites(): Promise<void> {
+  /** Resolves when all background work has settled; rejects if the peer failed. */
+  async settled(): Promise<void> {
     while (this.#writes.size > 0) await Promise.all(this.#writes);
+    if (this.#phase === "failed") throw this.#error;
   }
 
   /** Decrypted bytes of a loaded slot (from the store, or memory when there is none). */
