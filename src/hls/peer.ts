@@ -903,25 +903,25 @@ export class HlsPeer {
    * Background work in flight (playlist cache writes, the playlists of variants not played);
    * a failure fails the peer like an awaited one did.
    */
-  readonly #writes = new Set<Promise<void>>();
+  readonly #pending = new Set<Promise<void>>();
 
   #background(write: Promise<void>): void {
     const tracked = write.then(
       () => {
-        this.#writes.delete(tracked);
+        this.#pending.delete(tracked);
       },
       (err: unknown) => {
-        this.#writes.delete(tracked);
+        this.#pending.delete(tracked);
         // Also after completion: `settled()` then reports it.
         if (this.#phase !== "failed" && this.#phase !== "disposed") this.#fail(asError(err));
       },
     );
-    this.#writes.add(tracked);
+    this.#pending.add(tracked);
   }
 
   /** Resolves when all background work has settled; rejects if the peer failed. */
   async settled(): Promise<void> {
-    while (this.#writes.size > 0) await Promise.all(this.#writes);
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
     if (this.#phase === "failed") throw this.#error;
   }
 
