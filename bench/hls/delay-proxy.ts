@@ -6,35 +6,90 @@
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
+/**
+ * What the relay saw, in `performance.now()` ms: a client connection opened, a request line
+ * arrived from the client (`path`), a response's first bytes arrived from the origin (they
+ * reach the client RTT/2 later).
+ */
+export interface RelayEvent {
+  t: number;
+  conn: number;
+  kind: "open" | "request" | "response";
+  path?: string;
+}
+
 export interface DelayProxy {
   port: number;
   /** Bytes relayed from the origin to clients since the last `resetCount()`. */
   bytesDown(): number;
+  /** Events since the last `resetCount()`. */
+  events(): readonly RelayEvent[];
   resetCount(): void;
   close(): Promise<void>;
 }
 
+const REQUEST_LINE = /^(?:GET|HEAD) (\S+) HTTP\/1\.[01]\r?$/gm;
+
+/**
+ * Forward `from` -> `to`, each chunk `delayMs` after it arrived, strictly in arrival order: one
+ * FIFO and one timer per direction. (A timer per chunk is not enough: two timers with the same
+ * due time but different durations may fire in either order, which reordered bytes inside
+ * HTTP responses and made clients see garbage or silently corrupt bodies.)
+ */
 function delayedPipe(from: Socket, to: Socket, delayMs: number, count?: (n: number) => void): void {
-  let last = 0;
+  const queue: { due: number; chunk: Buffer | null }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const pump = (): void => {
+    timer = null;
+    const now = performance.now();
+    while (queue.length > 0 && queue[0]!.due <= now) {
+      const { chunk } = queue.shift()!;
+      if (to.destroyed) return;
+      if (chunk === null) to.end();
+      else to.write(chunk);
+    }
+    const head = queue[0];
+    if (head) timer = setTimeout(pump, Math.max(0, head.due - now));
+  };
+  const push = (chunk: Buffer | null): void => {
+    queue.push({ due: performance.now() + delayMs, chunk });
+    if (timer === null) timer = setTimeout(pump, delayMs);
+  };
   from.on("data", (chunk: Buffer) => {
     count?.(chunk.length);
-    // Never deliver before an earlier chunk: keeps the byte order of the direction.
-    const due = Math.max(Date.now() + delayMs, last);
-    last = due;
-    setTimeout(() => {
-      if (!to.destroyed) to.write(chunk);
-    }, due - Date.now());
+    push(chunk);
   });
-  from.on("end", () => setTimeout(() => to.end(), Math.max(0, last - Date.now()) + 1));
+  from.on("end", () => push(null));
   from.on("error", () => to.destroy());
+  to.on("close", () => {
+    // Nothing queued can be delivered any more.
+    if (timer !== null) clearTimeout(timer);
+    queue.length = 0;
+  });
 }
 
 /** Relay 127.0.0.1:<free port> -> 127.0.0.1:`targetPort` with `rttMs` added round trip. */
 export async function startDelayProxy(targetPort: number, rttMs: number): Promise<DelayProxy> {
   let down = 0;
+  let log: RelayEvent[] = [];
+  let conns = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
+    const conn = ++conns;
+    log.push({ t: performance.now(), conn, kind: "open" });
+    // Clients send no bodies here, so every request line starts a request.
+    client.on("data", (chunk: Buffer) => {
+      for (const m of chunk.toString("latin1").matchAll(REQUEST_LINE)) {
+        log.push({ t: performance.now(), conn, kind: "request", path: m[1] ?? "" });
+      }
+    });
     const upstream = connect(targetPort, "127.0.0.1");
+    // Nobody pipelines, so a response starts a chunk.
+    upstream.on("data", (chunk: Buffer) => {
+      if (chunk.subarray(0, 7).toString("latin1") === "HTTP/1.") {
+        log.push({ t: performance.now(), conn, kind: "response" });
+      }
+    });
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on("close", () => sockets.delete(s));
@@ -51,8 +106,10 @@ export async function startDelayProxy(targetPort: number, rttMs: number): Promis
   return {
     port,
     bytesDown: () => down,
+    events: () => log,
     resetCount: () => {
       down = 0;
+      log = [];
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -7,7 +7,8 @@
  * plectrum (the built CLI `node dist/cli/main.js`, a real child process: built once before
  * the runs so it does not pay tsx's TypeScript compilation at every start), ffmpeg `-c copy`, yt-dlp (native HLS
  * downloader) and streamlink, at equal concurrency where a tool has the knob. Reports wall
- * time, ratio to plectrum, bytes fetched (counted at the relay) and peak RSS (GNU time).
+ * time, ratio to plectrum, bytes fetched (counted at the relay) and peak RSS (GNU time), and
+ * where each tool's time went from the requests the relay saw (`timeline.ts`).
  *
  *   npm run bench:hls -- [--minutes 60] [--rtt 40] [--concurrency 4] [--rss-minutes 120]
  *
@@ -23,7 +24,8 @@ import { parseArgs } from "node:util";
 import { generateHls } from "../../test/e2e/support/fixtures.js";
 import { startNginx } from "../../test/e2e/support/nginx.js";
 import { hasCommand } from "../../test/e2e/support/tools.js";
-import { startDelayProxy } from "./delay-proxy.js";
+import { type DelayProxy, startDelayProxy } from "./delay-proxy.js";
+import { type Timeline, timeline } from "./timeline.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BITRATES = ["64k", "128k", "256k", "320k"];
@@ -51,6 +53,7 @@ interface Measured {
   outBytes: number;
   ok: boolean;
   note?: string;
+  timeline?: Timeline;
 }
 
 /** The fixture for `mins` minutes, generated once and reused across runs. */
@@ -113,9 +116,16 @@ async function dirBytes(dir: string): Promise<number> {
 function timed(
   argv: string[],
   cwd: string,
-): Promise<{ seconds: number; rssKiB: number; code: number; stderr: string }> {
+): Promise<{
+  seconds: number;
+  rssKiB: number;
+  code: number;
+  stderr: string;
+  startedAt: number;
+  endedAt: number;
+}> {
   return new Promise((resolvePromise) => {
-    const start = process.hrtime.bigint();
+    const startedAt = performance.now();
     const child = spawn("/usr/bin/time", ["-f", "__RSS__ %M", ...argv], {
       cwd,
       stdio: ["ignore", "ignore", "pipe"],
@@ -125,9 +135,16 @@ function timed(
       stderr += d.toString();
     });
     child.on("close", (code) => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const endedAt = performance.now();
       const rss = /__RSS__ (\d+)/.exec(stderr);
-      resolvePromise({ seconds, rssKiB: rss ? Number(rss[1]) : 0, code: code ?? 1, stderr });
+      resolvePromise({
+        seconds: (endedAt - startedAt) / 1000,
+        rssKiB: rss ? Number(rss[1]) : 0,
+        code: code ?? 1,
+        stderr,
+        startedAt,
+        endedAt,
+      });
     });
   });
 }
@@ -135,7 +152,7 @@ function timed(
 async function measure(
   tool: string,
   argv: (out: string) => string[],
-  relay: { resetCount(): void; bytesDown(): number },
+  relay: DelayProxy,
 ): Promise<Measured> {
   const work = await mkdtemp(join(tmpdir(), `plectrum-bench-${tool}-`));
   const out = join(work, "out");
@@ -155,6 +172,8 @@ async function measure(
     ok: r.code === 0 && outBytes > 0,
   };
   if (!m.ok) m.note = r.stderr.trim().split("\n").slice(-3).join(" | ");
+  const tl = timeline(relay.events(), r.startedAt, r.endedAt, conc, rtt);
+  if (tl) m.timeline = tl;
   await rm(work, { recursive: true, force: true });
   return m;
 }
@@ -290,6 +309,21 @@ function report(results: Measured[]): void {
     const ratio = base && base.seconds > 0 ? (r.seconds / base.seconds).toFixed(2) : "-";
     lines.push(
       `| ${r.tool} | ${r.seconds.toFixed(2)} | ${ratio} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.outBytes / 2 ** 20).toFixed(1)} | ${(r.rssKiB / 1024).toFixed(0)} | ${r.ok ? "yes" : `no: ${r.note ?? ""}`} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Where the time goes (from the relay; ms; full = share of the segment phase with all",
+    `${conc} slots holding a request):`,
+    "",
+    "| tool | to 1st connection | to 1st segment request | segment phase | tail to exit | requests | connections | full |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const r of results) {
+    const t = r.timeline;
+    if (!t) continue;
+    lines.push(
+      `| ${r.tool} | ${t.toConnectMs.toFixed(0)} | ${t.toFirstSegmentMs.toFixed(0)} | ${t.segmentPhaseMs.toFixed(0)} | ${t.tailMs.toFixed(0)} | ${t.requests} | ${t.connections} | ${(100 * t.fullShare).toFixed(0)} % |`,
     );
   }
   lines.push("", "Commands:", ...results.map((r) => `- ${r.tool}: \`${r.command}\``));

@@ -10,7 +10,13 @@ import { EventBus } from "../events/bus.js";
 import { pipeNdjson } from "../events/ndjson.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import type { OutputFlags } from "./options.js";
-import { ProgressReporter, progressMode } from "./progress/reporter.js";
+import {
+  loadLiveRenderer,
+  type ProgressMode,
+  ProgressReporter,
+  progressMode,
+  type ReporterOptions,
+} from "./progress/reporter.js";
 
 export interface CliStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -34,17 +40,21 @@ export class Session implements AsyncDisposable {
   #eventsFile: WriteStream | undefined;
   #closed = false;
 
-  private constructor(streams: CliStreams, opts: SessionOptions, clock: Clock) {
+  private constructor(
+    streams: CliStreams,
+    opts: SessionOptions,
+    clock: Clock,
+    mode: ProgressMode,
+    live: ReporterOptions["live"],
+  ) {
     this.streams = streams;
     this.flags = opts;
     this.clock = clock;
     this.bus = EventBus.root({ clock });
     this.signal = this.#abort.signal;
-    this.progress = new ProgressReporter({
-      mode: progressMode(streams.stderr, opts),
-      stream: streams.stderr,
-      clock,
-    });
+    const ro: ReporterOptions = { mode, stream: streams.stderr, clock };
+    if (live) ro.live = live;
+    this.progress = new ProgressReporter(ro);
   }
 
   static async open(
@@ -52,7 +62,8 @@ export class Session implements AsyncDisposable {
     opts: SessionOptions,
     clock: Clock = systemClock,
   ): Promise<Session> {
-    const s = new Session(streams, opts, clock);
+    const mode = progressMode(streams.stderr, opts);
+    const s = new Session(streams, opts, clock, mode, await loadLiveRenderer(mode));
     if (opts.events !== undefined) {
       const file = createWriteStream(opts.events, { flags: "w" });
       await Promise.race([

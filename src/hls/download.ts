@@ -1,13 +1,15 @@
 /**
  * Whole-stream download (CLI-1, HLS-13): open the stream, fetch every segment of the
- * chosen (or ABR-driven) path to the end, then export a playable local copy and/or one
- * concatenated file. Live streams are followed until `EXT-X-ENDLIST`.
+ * chosen (or ABR-driven) path to the end, and export a playable local copy and/or one
+ * concatenated file. The export is written while the download runs, as the in-order prefix
+ * of the path completes, so only the last segments remain to write at the end. Live streams
+ * are followed until `EXT-X-ENDLIST`.
  */
 import type { Clock } from "../core/clock.js";
 import type { EventBus } from "../events/bus.js";
 import type { Aes128Cbc } from "./aes.js";
 import type { HlsAbr, HlsDownloader, HlsStore } from "./deps.js";
-import { type ExportResult, exportHls } from "./export.js";
+import { type ExportResult, HlsExporter } from "./export.js";
 import { HlsPeer, type HlsPeerOptions } from "./peer.js";
 
 export interface HlsProgress {
@@ -52,7 +54,14 @@ export async function downloadHls(
   url: string,
   options: DownloadHlsOptions,
 ): Promise<DownloadHlsResult> {
-  const po: HlsPeerOptions = { downloader: options.downloader, autoAdvance: true };
+  const exporting = Boolean(options.outDir || options.outFile);
+  // The export takes every loaded segment in order: hand the bytes over instead of reading
+  // them back from the store.
+  const po: HlsPeerOptions = {
+    downloader: options.downloader,
+    autoAdvance: true,
+    handOver: exporting,
+  };
   if (options.lookAheadBytes !== undefined) po.lookAheadBytes = options.lookAheadBytes;
   if (options.store !== undefined) po.store = options.store;
   if (options.abr) po.abr = options.abr;
@@ -75,29 +84,43 @@ export async function downloadHls(
       variant: peer.currentVariant,
     });
   };
+  const exportOptions: { dir?: string; file?: string } = {};
+  if (options.outDir) exportOptions.dir = options.outDir;
+  if (options.outFile) exportOptions.file = options.outFile;
+  let exporter: HlsExporter | null = null;
+  let exported = 0;
+  const exportPassed = () => {
+    if (!exporter) return;
+    for (const e of peer.passedSince(exported)) {
+      exporter.push(e);
+      exported++;
+    }
+  };
   const unsubscribe = peer.bus.subscribe((env) => {
     const e = env.event;
     if (e.domain === "hls" && e.type === "SegmentLoaded") {
       done++;
       bytes += e.bytes;
       report();
+      exportPassed();
     }
   });
   try {
+    if (exporting) exporter = await HlsExporter.open(peer, exportOptions);
     await peer.start();
     await peer.whenComplete();
+    await peer.settled();
     const entries = peer.path();
-    const exportOptions: { dir?: string; file?: string } = {};
-    if (options.outDir) exportOptions.dir = options.outDir;
-    if (options.outFile) exportOptions.file = options.outFile;
-    const result =
-      options.outDir || options.outFile
-        ? await exportHls(peer, entries, exportOptions)
-        : { playlistPath: null, filePath: null, files: 0, bytes, segments: entries.length };
+    for (const e of entries.slice(exported)) exporter?.push(e);
+    const result = exporter
+      ? await exporter.finish()
+      : { playlistPath: null, filePath: null, files: 0, bytes, segments: entries.length };
+    exporter = null;
     return { ...result, variants: entries.map((e) => e.variant), networkBytes: peer.networkBytes };
   } finally {
     unsubscribe();
     options.signal?.removeEventListener("abort", onAbort);
     peer.dispose();
+    await exporter?.abort();
   }
 }

@@ -24,7 +24,7 @@ export async function mergeReload(
     );
   }
   const fresh = freshSegments(vs, p);
-  await addSegments(vs, fresh, asset);
+  addSegments(vs, fresh, asset !== null);
   if (keys) for (const s of fresh) if (s.key) await keys.get(s.key.uri);
   const changed = fresh.length > 0 || (p.endList && !vs.playlist.endList);
   vs.lastReloadChanged = changed;

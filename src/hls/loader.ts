@@ -23,6 +23,12 @@ export interface LoaderContext {
   asset: AssetHandle | null;
   bus: EventBus;
   limits?: PlaylistLimits;
+  /**
+   * Where playlist cache writes go instead of being awaited (the peer tracks them): a commit
+   * is a datasync + rename + directory fsync, and start-up should not wait for one per
+   * playlist before parsing the next step.
+   */
+  background?: (write: Promise<void>) => void;
 }
 
 function metaName(url: string): string {
@@ -47,6 +53,25 @@ export async function loadPlaylist(
   url: string,
   fresh = false,
 ): Promise<Playlist> {
+  return (await fetchPlaylist(ctx, url, fresh)).parse();
+}
+
+/** A playlist fetched (or found in the cache) whose parse can wait. */
+export interface FetchedPlaylist {
+  /** Parse (once), cache it when it came from the network, publish `PlaylistLoaded`. */
+  parse(): Promise<Playlist>;
+}
+
+/**
+ * Fetch the playlist at `url` without parsing it yet (a cached copy is parsed now: an invalid
+ * one is refetched once, HLS-5). Start-up fetches every variant playlist at once but parses
+ * only the one it plays first before the first segment request.
+ */
+export async function fetchPlaylist(
+  ctx: LoaderContext,
+  url: string,
+  fresh = false,
+): Promise<FetchedPlaylist> {
   const limits = ctx.limits ?? DEFAULT_PLAYLIST_LIMITS;
   const res = ctx.asset ? await ctx.asset.resource(url) : null;
   const meta = ctx.asset ? await ctx.asset.resource(url, { name: metaName(url) }) : null;
@@ -56,8 +81,10 @@ export async function loadPlaylist(
       const final = await committed(meta);
       try {
         const p = parsePlaylist(final ? new TextDecoder().decode(final) : url, bytes, limits);
-        publishLoaded(ctx.bus, url, p);
-        return p;
+        return once(async () => {
+          publishLoaded(ctx.bus, url, p);
+          return p;
+        });
       } catch (err) {
         if (!(err instanceof PlaylistError)) throw err;
         // HLS-5: an invalid cached copy is refetched once, below.
@@ -65,14 +92,25 @@ export async function loadPlaylist(
     }
   }
   const got = await ctx.exec.execute({ url, rejectHtml: true });
-  const finalUrl = got.response.url || url;
-  const p = parsePlaylist(finalUrl, got.bytes, limits);
-  if (res && !res.isClaimed()) await res.putWhole(got.bytes);
-  if (meta && finalUrl !== url && !meta.isClaimed()) {
-    await meta.putWhole(new TextEncoder().encode(finalUrl));
-  }
-  publishLoaded(ctx.bus, url, p);
-  return p;
+  return once(async () => {
+    const finalUrl = got.response.url || url;
+    const p = parsePlaylist(finalUrl, got.bytes, limits);
+    const cache = async () => {
+      if (res && !res.isClaimed()) await res.putWhole(got.bytes);
+      if (meta && finalUrl !== url && !meta.isClaimed()) {
+        await meta.putWhole(new TextEncoder().encode(finalUrl));
+      }
+    };
+    if (ctx.background) ctx.background(cache());
+    else await cache();
+    publishLoaded(ctx.bus, url, p);
+    return p;
+  });
+}
+
+function once(parse: () => Promise<Playlist>): FetchedPlaylist {
+  let p: Promise<Playlist> | undefined;
+  return { parse: () => (p ??= parse()) };
 }
 
 function publishLoaded(bus: EventBus, url: string, p: Playlist): void {

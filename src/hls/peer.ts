@@ -8,6 +8,7 @@ import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
 import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
+import type { VariantInfo } from "../events/domains/abr.js";
 import type { HlsEvent } from "../events/domains/hls.js";
 import { type Aes128Cbc, looksLikeClearInit, nodeAes128, sequenceIv } from "./aes.js";
 import type {
@@ -24,8 +25,8 @@ import { mergeReload } from "./live.js";
 import { type LoaderContext, loadPlaylist } from "./loader.js";
 import type { InitSection, MasterPlaylist, MediaPlaylist, MediaSegment } from "./model.js";
 import type { PlaylistLimits } from "./parse.js";
-import { initKey, type Slot } from "./slots.js";
-import { loadStream } from "./startup.js";
+import { initKey, resolveSlots, type Slot } from "./slots.js";
+import { type LoadedMedia, openStream, type StreamHead } from "./startup.js";
 import { createVariantState, initOfSlot, segmentAt, type VariantState } from "./variant-state.js";
 
 export interface HlsPeerOptions {
@@ -57,6 +58,12 @@ export interface HlsPeerOptions {
    * ahead and ABR switches land mid-stream. Buffer ahead then reads as unknown.
    */
   autoAdvance?: boolean;
+  /**
+   * Keep each fetched segment's bytes after storing it until `bytesOf` asks for them once
+   * (an export consuming segments as they arrive reads them from memory, not back from the
+   * store). Only with a consumer that takes every loaded segment, or memory grows.
+   */
+  handOver?: boolean;
   /** HLS-12: start this many target durations from the live edge (3). */
   liveEdgeTargets?: number;
   limits?: PlaylistLimits;
@@ -67,6 +74,12 @@ export interface PlanEntry {
   variant: number;
   sequence: number;
 }
+
+/** `StoreError("Busy")`: the resource is claimed by another writer. */
+const STORE_BUSY = "STORE_BUSY";
+
+/** Slots looked up in the store at a time (`#resolveFrom`). */
+const RESOLVE_BATCH = 64;
 
 type Phase = "starting" | "running" | "complete" | "failed" | "disposed";
 
@@ -81,7 +94,10 @@ export class HlsPeer {
   #asset: HlsAsset | null = null;
   #keys: KeyCache | null = null;
   #master: MasterPlaylist | null = null;
-  #variants: VariantState[] = [];
+  /** Every variant of the stream (the master's), known before any variant state exists. */
+  #infos: VariantInfo[] = [];
+  /** Variant states by index; a fixed-variant peer fills the others after start-up. */
+  #variants: (VariantState | undefined)[] = [];
   #cur = 0;
   /** The playback plan from the reader's segment on; `plan[0]` is the reader's segment. */
   #plan: PlanEntry[] = [];
@@ -124,25 +140,65 @@ export class HlsPeer {
     this.#handle = handle;
     try {
       this.#asset = o.store ? await o.store.asset(this.url) : null;
-      const loaded = await loadStream(this.#loaderContext(handle), this.url, this.bus);
-      this.#master = loaded.master;
-      this.#keys = loaded.keys;
-      for (const m of loaded.medias) {
-        this.#variants.push(await createVariantState(m.url, m.info, m.playlist, this.#asset));
+      const head = await openStream(this.#loaderContext(handle), this.url, this.bus);
+      this.#master = head.master;
+      this.#keys = head.keys;
+      this.#infos = head.infos;
+      if (o.abr) {
+        // ABR may pick or switch to any variant: every one is ready before the first fetch.
+        const all = await Promise.all(head.infos.map((v) => head.media(v.index)));
+        for (const m of all) this.#addVariant(m);
+        this.#chooseInitial();
+      } else {
+        // A fixed choice: only its playlist is parsed before the first segment request.
+        this.#chooseInitial();
+        this.#addVariant(await head.media(this.#cur));
       }
-      this.#chooseInitial();
+      // A background cache write may have failed the peer meanwhile.
+      if (this.#phase === "failed") throw this.#error;
       this.#startPlan(this.#liveStartTime());
       this.#phase = "running";
       this.#scheduleLiveReload();
       handle.wake();
+      if (!o.abr) this.#background(this.#loadOtherVariants(head));
     } catch (err) {
       this.#fail(err instanceof PlectrumError ? err : asError(err));
       throw this.#error;
     }
   }
 
+  #addVariant(m: LoadedMedia): void {
+    const vs = createVariantState(m.url, m.info, m.playlist, this.#asset !== null);
+    this.#variants[m.info.index] = vs;
+  }
+
+  /**
+   * HLS-5 for the variants not played: parsed, checked and their keys loaded after the first
+   * segment requests went out, one variant per macrotask so responses are handled between
+   * them. Two hops first: the Downloader pumps in a microtask and re-polls in the `setImmediate`
+   * it queues then, which must run before the first parse. A failure fails the peer as it did
+   * at start-up.
+   */
+  async #loadOtherVariants(head: StreamHead): Promise<void> {
+    const hop = () => new Promise<void>((resolve) => setImmediate(resolve));
+    await hop();
+    const stopped = () => this.#phase === "disposed" || this.#phase === "failed";
+    for (const info of head.infos) {
+      await hop();
+      if (stopped()) return;
+      if (this.#variants[info.index]) continue;
+      const m = await head.media(info.index);
+      if (!stopped()) this.#addVariant(m);
+    }
+  }
+
   #loaderContext(handle: HlsPeerHandle): LoaderContext {
-    const ctx: LoaderContext = { exec: handle, asset: this.#asset, bus: this.bus };
+    const ctx: LoaderContext = {
+      exec: handle,
+      asset: this.#asset,
+      bus: this.bus,
+      background: (write) => this.#background(write),
+    };
     if (this.#o.limits) ctx.limits = this.#o.limits;
     return ctx;
   }
@@ -152,7 +208,7 @@ export class HlsPeer {
     const surface: Peer = {
       poll: () => this.#poll(),
       priority: () => this.#priority,
-      variants: () => this.#variants.map((v) => v.info),
+      variants: () => this.#infos.slice(),
       progress: () => this.progress(),
       wake: () => this.#handle?.wake(),
       segmentDuration: () => this.#variants[this.#cur]?.playlist.targetDuration ?? null,
@@ -164,7 +220,7 @@ export class HlsPeer {
 
   #chooseInitial(): void {
     const o = this.#o;
-    const n = this.#variants.length;
+    const n = this.#infos.length;
     if (
       o.variant !== undefined &&
       (!Number.isInteger(o.variant) || o.variant < 0 || o.variant >= n)
@@ -187,11 +243,11 @@ export class HlsPeer {
       return;
     }
     // No ABR: the best variant within the cap (a download wants quality).
-    const fit = this.#variants
-      .filter((v) => o.maxBitrate === undefined || v.info.bandwidth <= o.maxBitrate)
-      .sort((a, b) => b.info.bandwidth - a.info.bandwidth);
-    const lowest = [...this.#variants].sort((a, b) => a.info.bandwidth - b.info.bandwidth)[0];
-    this.#cur = (fit[0] ?? lowest)?.info.index ?? 0;
+    const fit = this.#infos
+      .filter((v) => o.maxBitrate === undefined || v.bandwidth <= o.maxBitrate)
+      .sort((a, b) => b.bandwidth - a.bandwidth);
+    const lowest = [...this.#infos].sort((a, b) => a.bandwidth - b.bandwidth)[0];
+    this.#cur = (fit[0] ?? lowest)?.index ?? 0;
   }
 
   // ---- plan (HLS-6, HLS-8, HLS-9) --------------------------------------------------------
@@ -312,6 +368,11 @@ export class HlsPeer {
       if (!seg || !vs || !slot) break;
       const urgent = i === 0 || (this.#incomingFrom >= 0 && i >= this.#incomingFrom);
       const is = seg.init ? vs.inits.get(initKey(seg.init)) : undefined;
+      if (!slot.resolved || (is && !is.resolved)) {
+        // Not looked up in the store yet: do it for a batch from here on, poll again after.
+        this.#resolveFrom(vs, e.sequence);
+        break;
+      }
       if (is && is.state !== "loaded") {
         prefix = false;
         if (is.state === "failed") break;
@@ -338,6 +399,39 @@ export class HlsPeer {
     if (cmds.length > 0) return cmds;
     if (prefix && reachedEnd && this.#atEnd()) this.#complete();
     return "pending";
+  }
+
+  /** Variants with a store lookup of slots in flight. */
+  readonly #resolving = new Set<VariantState>();
+
+  /**
+   * Look up in the store the next `RESOLVE_BATCH` unresolved slots of `vs` from `sequence` on
+   * (and their init sections); wake when done. One batch per variant at a time.
+   */
+  #resolveFrom(vs: VariantState, sequence: number): void {
+    const asset = this.#asset;
+    if (!asset || this.#resolving.has(vs)) return;
+    const batch: Slot[] = [];
+    for (let q = sequence; batch.length < RESOLVE_BATCH && q <= vs.lastSequence; q++) {
+      const slot = vs.slots.get(q);
+      const seg = vs.segments.get(q);
+      if (!slot || !seg) continue;
+      if (!slot.resolved) batch.push(slot);
+      const init = seg.init && vs.inits.get(initKey(seg.init));
+      if (init && !init.resolved && !batch.includes(init)) batch.push(init);
+    }
+    if (batch.length === 0) return;
+    this.#resolving.add(vs);
+    resolveSlots(batch, asset).then(
+      () => {
+        this.#resolving.delete(vs);
+        this.#wake();
+      },
+      (err: unknown) => {
+        this.#resolving.delete(vs);
+        if (this.#phase === "running") this.#fail(asError(err));
+      },
+    );
   }
 
   /** Plan prefix known loaded, and the look-ahead bytes it holds (reset when the plan moves). */
@@ -477,23 +571,28 @@ export class HlsPeer {
       }
       return;
     }
-    // Another writer (a second download of the same stream) may hold the claim: then this
-    // peer keeps its own copy in memory rather than wait for theirs.
+    // Another writer (a second download of the same stream) may hold the claim: then the
+    // store refuses with `Busy` and this peer keeps its own copy in memory rather than wait
+    // for theirs. (Asked by trying: `isClaimed()` reads the lock file synchronously, once per
+    // segment on the event loop.)
     let stored = false;
     try {
-      if (slot.resource && !slot.resource.isClaimed()) {
+      if (slot.resource) {
         await slot.resource.putWhole(plain);
         stored = true;
       }
     } catch (err) {
-      if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
-      return;
+      if (!(err instanceof PlectrumError && err.code === STORE_BUSY)) {
+        if (this.#phase !== "disposed") this.#failSlot(slot, asError(err));
+        return;
+      }
     }
     if (this.#phase === "disposed") return;
     slot.state = "loaded";
     slot.reported = true;
     slot.bytes = plain.byteLength;
     if (!stored) this.#memory.set(slot, plain);
+    else if (this.#o.handOver) this.#handOver.set(slot, plain);
     if (slot.kind === "segment") {
       this.#publish({
         type: "SegmentLoaded",
@@ -510,6 +609,8 @@ export class HlsPeer {
 
   /** Decrypted bytes of slots kept without a store. */
   readonly #memory = new Map<Slot, Uint8Array>();
+  /** `handOver`: bytes of stored slots until `bytesOf` takes them once. */
+  readonly #handOver = new Map<Slot, Uint8Array>();
 
   async #decrypt(slot: Slot, body: Uint8Array): Promise<Uint8Array> {
     const vs = this.#variants[slot.variant];
@@ -590,7 +691,7 @@ export class HlsPeer {
   }
 
   get variantCount(): number {
-    return this.#variants.length;
+    return this.#infos.length;
   }
 
   /** The plan from the reader's segment on (a copy). */
@@ -644,6 +745,11 @@ export class HlsPeer {
     }
   }
 
+  /** Entries the reader passed, from index `from` on (download mode: the loaded prefix). */
+  passedSince(from: number): PlanEntry[] {
+    return this.#history.slice(from).map((e) => ({ ...e }));
+  }
+
   /** Every entry the reader passed plus the remaining plan: the whole path, in order. */
   path(): PlanEntry[] {
     return [...this.#history, ...this.#plan].map((e) => ({ ...e }));
@@ -686,6 +792,7 @@ export class HlsPeer {
       bytes += slot.bytes;
     }
     for (const v of this.#variants) {
+      if (!v) continue;
       for (const slot of [...v.slots.values(), ...v.inits.values()]) {
         if (slot.token && !keep.has(slot) && slot.kind === "segment") slot.token.cancel("seek");
       }
@@ -792,12 +899,43 @@ export class HlsPeer {
 
   // ---- plumbing ----------------------------------------------------------------------
 
+  /**
+   * Background work in flight (playlist cache writes, the playlists of variants not played);
+   * a failure fails the peer like an awaited one did.
+   */
+  readonly #pending = new Set<Promise<void>>();
+
+  #background(write: Promise<void>): void {
+    const tracked = write.then(
+      () => {
+        this.#pending.delete(tracked);
+      },
+      (err: unknown) => {
+        this.#pending.delete(tracked);
+        // Also after completion: `settled()` then reports it.
+        if (this.#phase !== "failed" && this.#phase !== "disposed") this.#fail(asError(err));
+      },
+    );
+    this.#pending.add(tracked);
+  }
+
+  /** Resolves when all background work has settled; rejects if the peer failed. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+    if (this.#phase === "failed") throw this.#error;
+  }
+
   /** Decrypted bytes of a loaded slot (from the store, or memory when there is none). */
   async bytesOf(e: PlanEntry | { variant: number; init: InitSection }): Promise<Uint8Array> {
     const vs = this.#variants[e.variant];
     const slot = "init" in e ? vs?.inits.get(initKey(e.init)) : vs?.slots.get(e.sequence);
     if (slot?.state !== "loaded") {
       throw new PlectrumError("HLS_NOT_LOADED", `segment ${JSON.stringify(e)} is not loaded`);
+    }
+    const handed = this.#handOver.get(slot);
+    if (handed) {
+      this.#handOver.delete(slot);
+      return handed;
     }
     return this.#memory.get(slot) ?? (await slot.resource!.readWhole());
   }
@@ -831,6 +969,7 @@ export class HlsPeer {
     const wasRunning = this.#phase === "running" || this.#phase === "starting";
     this.#phase = "disposed";
     this.#stopTimers();
+    this.#handOver.clear();
     this.#root.cancel("dispose");
     this.#handle?.dispose();
     if (wasRunning) this.#settled?.reject(new PlectrumError("HLS_DISPOSED", "HLS peer disposed"));

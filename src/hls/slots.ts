@@ -3,7 +3,7 @@
  * Missing -> Downloading -> Loaded, or Failed (final); `slow` after the soft timeout.
  */
 import type { CancelToken } from "../core/cancel.js";
-import type { HlsResource as ResourceHandle } from "./deps.js";
+import type { HlsAsset, HlsResource as ResourceHandle } from "./deps.js";
 import type { InitSection, MediaSegment } from "./model.js";
 
 export type SlotState = "missing" | "downloading" | "loaded" | "failed";
@@ -15,7 +15,14 @@ export interface Slot {
   readonly sequence: number;
   readonly url: string;
   readonly range: { offset: number; length: number } | null;
-  readonly resource: ResourceHandle | null;
+  /** The store resource, once looked up (`resolved`); null without a store. */
+  resource: ResourceHandle | null;
+  /**
+   * The store was asked whether this slot is already cached. Looked up lazily, a batch ahead
+   * of the plan (`resolveSlots`): a 60-minute 4-variant stream has 3 600 slots, and most of
+   * them (the variants never played) are never needed.
+   */
+  resolved: boolean;
   state: SlotState;
   slow: boolean;
   /** Bytes once loaded (decrypted); else the estimate used by the look-ahead window. */
@@ -32,31 +39,54 @@ export interface Slot {
   token: CancelToken | null;
 }
 
+/** A slot, not looked up in the store yet unless `resolved` (no store: nothing to look up). */
 export function newSlot(
   kind: Slot["kind"],
   variant: number,
   sequence: number,
   target: Pick<MediaSegment | InitSection, "url" | "range">,
-  resource: ResourceHandle | null,
   estimate: number,
+  resolved: boolean,
 ): Slot {
-  const loaded = resource?.state() === "committed";
   return {
     kind,
     variant,
     sequence,
     url: target.url,
     range: target.range,
-    resource,
-    state: loaded ? "loaded" : "missing",
+    resource: null,
+    resolved,
+    state: "missing",
     slow: false,
-    bytes: loaded ? (resource?.finalLength() ?? estimate) : estimate,
+    bytes: estimate,
     decryptFailures: 0,
     transientRounds: 0,
     reported: false,
     notBefore: 0,
     token: null,
   };
+}
+
+/**
+ * Look the slots up in the store (once each, concurrent callers share nothing but the
+ * `resolved` flag): a committed resource makes its slot Loaded with its real size.
+ */
+export async function resolveSlots(slots: readonly Slot[], asset: HlsAsset): Promise<void> {
+  await Promise.all(
+    slots.map(async (slot) => {
+      const r = slot.range;
+      const res = await asset.resource(
+        slot.url,
+        r ? { byteRange: { start: r.offset, end: r.offset + r.length } } : undefined,
+      );
+      slot.resource = res;
+      slot.resolved = true;
+      if (slot.state === "missing" && res.state() === "committed") {
+        slot.state = "loaded";
+        slot.bytes = res.finalLength() ?? slot.bytes;
+      }
+    }),
+  );
 }
 
 /** Identity of an init section within a variant (URL + byte range). */

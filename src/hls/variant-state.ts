@@ -3,7 +3,6 @@
  * append), their slots and init-section slots (HLS-7), and time lookups (HLS-9).
  */
 import type { VariantInfo } from "../events/domains/abr.js";
-import type { HlsAsset } from "./deps.js";
 import type { InitSection, MediaPlaylist, MediaSegment } from "./model.js";
 import { initKey, newSlot, type Slot } from "./slots.js";
 
@@ -21,16 +20,12 @@ export interface VariantState {
   lastReloadChanged: boolean;
 }
 
-function rangeOpt(r: { offset: number; length: number }) {
-  return { byteRange: { start: r.offset, end: r.offset + r.length } };
-}
-
-export async function createVariantState(
+export function createVariantState(
   url: string,
   info: VariantInfo,
   playlist: MediaPlaylist,
-  asset: HlsAsset | null,
-): Promise<VariantState> {
+  withStore: boolean,
+): VariantState {
   const vs: VariantState = {
     info,
     url,
@@ -41,33 +36,30 @@ export async function createVariantState(
     inits: new Map(),
     lastReloadChanged: true,
   };
-  await addSegments(vs, playlist.segments, asset);
+  addSegments(vs, playlist.segments, withStore);
   return vs;
 }
 
 /**
- * Add segments not known yet, with their slots; a resource already committed in the store
- * makes its slot Loaded (no network). Size estimates come from BANDWIDTH until loaded.
+ * Add segments not known yet, with their slots. With a store the slots are looked up later
+ * (`resolveSlots`, a batch ahead of the plan; a cached one then turns Loaded, no network).
+ * Size estimates come from BANDWIDTH until loaded.
  */
-export async function addSegments(
+export function addSegments(
   vs: VariantState,
   segs: readonly MediaSegment[],
-  asset: HlsAsset | null,
-): Promise<void> {
+  withStore: boolean,
+): void {
   const perSecond = vs.info.bandwidth / 8;
   for (const s of segs) {
     if (vs.segments.has(s.sequence)) continue;
     vs.segments.set(s.sequence, s);
     vs.lastSequence = Math.max(vs.lastSequence, s.sequence);
-    const res = asset ? await asset.resource(s.url, s.range ? rangeOpt(s.range) : undefined) : null;
     const est = s.range?.length ?? Math.max(1, Math.round(perSecond * s.duration));
-    vs.slots.set(s.sequence, newSlot("segment", vs.info.index, s.sequence, s, res, est));
+    vs.slots.set(s.sequence, newSlot("segment", vs.info.index, s.sequence, s, est, !withStore));
     if (s.init && !vs.inits.has(initKey(s.init))) {
       const init = s.init;
-      const ires = asset
-        ? await asset.resource(init.url, init.range ? rangeOpt(init.range) : undefined)
-        : null;
-      const slot = newSlot("init", vs.info.index, -1, init, ires, init.range?.length ?? 1024);
+      const slot = newSlot("init", vs.info.index, -1, init, init.range?.length ?? 1024, !withStore);
       vs.inits.set(initKey(init), slot);
     }
   }

@@ -49,10 +49,13 @@ function jsonLine(out: string): Record<string, unknown> {
 }
 
 /** Markdown table rows (`| a | b |`) after the header separator, as cells. */
+/** Table rows after the first header: up to the header of a next table, if one follows. */
 function tableRows(out: string): string[][] {
+  const isSep = (l: string | undefined) => l !== undefined && /^\|[-:| ]+\|$/.test(l);
   const lines = out.split("\n").filter((l) => l.startsWith("|"));
-  const sep = lines.findIndex((l) => /^\|[-:| ]+\|$/.test(l));
-  return lines.slice(sep + 1).map((l) =>
+  const sep = lines.findIndex((l) => isSep(l));
+  const next = lines.findIndex((_, i) => i > sep && isSep(lines[i + 1]));
+  return lines.slice(sep + 1, next < 0 ? undefined : next).map((l) =>
     l
       .slice(1, -1)
       .split("|")

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { downloadHls } from "../../src/hls/index.js";
@@ -94,6 +95,21 @@ describe("downloadHls: encryption, init sections, byte ranges", () => {
 });
 
 describe("downloadHls: caching and offline", () => {
+  it("HLS-5 HLS-4: a variant not played is still parsed and checked: its unsupported encryption fails a fixed-variant download", async () => {
+    const fx = makeHlsFixture({ segments: 3 });
+    fx.text(
+      fx.variantPaths[1]!,
+      '#EXTM3U\n#EXT-X-VERSION:5\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k.bin"\n#EXTINF:4,\nseg0.ts\n#EXT-X-ENDLIST\n',
+    );
+    h = await hlsHarness(fx);
+    await expect(
+      downloadHls(h.url(fx.entryPath), { downloader: h.dl, store: h.store, variant: 2 }),
+    ).rejects.toThrow(/SAMPLE-AES is not supported; only AES-128 is/);
+    expect(h.of("UnsupportedMethod")[0]?.method).toBe("SAMPLE-AES");
+    for (const p of fx.variantPaths) expect(h.server.gets(p)).toBe(1);
+    expect(h.of("PlaylistLoaded").map((e) => e.url)).toContain(h.url(fx.variantPaths[1]!));
+  });
+
   it("HLS-13 HLS-5: a fully cached stream plays with the server stopped (disk store, no network)", async () => {
     const fx = makeHlsFixture({ segments: 4, encryption: "sequence-iv", init: true });
     h = await hlsHarness(fx, { disk: true });
@@ -169,6 +185,21 @@ describe("downloadHls: segment and key failures", () => {
     expect(failed[0]).toMatchObject({ segment: 1, error: { status: 404 } });
     expect(h.events.some((e) => e.domain === "hls" && e.type === "Error")).toBe(true);
     expect(h.server.gets("/hls/v0/seg1.ts")).toBe(1);
+  });
+
+  it("HLS-13 HLS-7: a download failing after the export started leaves no partial output", async () => {
+    const fx = makeHlsFixture({ segments: 8, bandwidths: [64_000] });
+    h = await hlsHarness(fx);
+    h.server.setFaults("/hls/v0/seg6.ts", { status: 404 });
+    const outDir = join(h.dir, "out");
+    const outFile = join(h.dir, "all.ts");
+    await expect(
+      downloadHls(h.url(fx.entryPath), { downloader: h.dl, store: h.store, outDir, outFile }),
+    ).rejects.toThrow(/segment .*seg6\.ts/);
+    // The output is opened before the first fetch and written as segments arrive; the failure
+    // removes it again.
+    expect(existsSync(outFile)).toBe(false);
+    expect(await readdir(outDir)).toEqual([]);
   });
 
   for (const [name, plan, reason] of [

@@ -2,7 +2,7 @@
  * Progress output (CLI-1): fed from the event bus; a live line redrawn with `log-update` on a
  * TTY, plain timestamped lines otherwise, nothing with `--quiet`/`--json`.
  */
-import { createLogUpdate } from "log-update";
+import type { createLogUpdate } from "log-update";
 import type { Clock, Timer } from "../../core/clock.js";
 import type { EventBus } from "../../events/bus.js";
 import { formatDuration, formatProgress } from "./format.js";
@@ -19,6 +19,18 @@ export interface ReporterOptions {
   ttyIntervalMs?: number;
   /** Period of plain progress lines. */
   plainIntervalMs?: number;
+  /** The live-line renderer "tty" mode draws with (`loadLiveRenderer()`); else plain lines. */
+  live?: typeof createLogUpdate;
+}
+
+/**
+ * `log-update` (and the terminal-width code under it) costs 100-200 ms of start-up on a busy
+ * machine, so it is loaded only when a terminal will show the live line.
+ */
+export async function loadLiveRenderer(
+  mode: ProgressMode,
+): Promise<typeof createLogUpdate | undefined> {
+  return mode === "tty" ? (await import("log-update")).createLogUpdate : undefined;
 }
 
 /** Pick the mode: off when quiet/json, tty when the stream is a terminal, plain otherwise. */
@@ -42,7 +54,7 @@ export class ProgressReporter {
   constructor(opts: ReporterOptions) {
     this.#opts = opts;
     this.model = new ProgressModel(opts.clock);
-    this.#log = opts.mode === "tty" ? createLogUpdate(opts.stream) : undefined;
+    this.#log = opts.mode === "tty" ? opts.live?.(opts.stream) : undefined;
   }
 
   /** Start listening to `bus` and drawing. */
