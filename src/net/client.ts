@@ -12,6 +12,7 @@ import { toNetError } from "./errors.js";
 import { type Exchange, type ExchangeRequest, exchange } from "./exchange.js";
 import { Operation } from "./operation.js";
 import { ResumableBody } from "./resumable.js";
+import { InactivityMonitor } from "./signals.js";
 import type {
   BytesResponse,
   HeadResponse,
@@ -42,11 +43,13 @@ class Client implements HttpClient {
   readonly #cfg: NetConfig;
   readonly #backend: HttpBackend;
   readonly #ops = new Set<Operation>();
+  readonly #monitor: InactivityMonitor;
   #closed = false;
 
   constructor(options: HttpClientOptions) {
     const { backend, ...partial } = options;
     this.#cfg = resolveNetConfig(partial);
+    this.#monitor = new InactivityMonitor(this.#cfg.clock, this.#cfg.inactivityTimeoutMs);
     if (backend === undefined || backend === "undici") {
       this.#backend = createUndiciBackend({ connectTimeoutMs: this.#cfg.inactivityTimeoutMs });
     } else if (backend === "fetch") {
@@ -85,7 +88,10 @@ class Client implements HttpClient {
     const req = this.#request(url, "GET", undefined, options);
     try {
       return await op.retry(options?.observer, async () => {
-        const ex = await exchange({ backend: this.#backend, cfg: this.#cfg, op }, req);
+        const ex = await exchange(
+          { backend: this.#backend, cfg: this.#cfg, op, monitor: this.#monitor },
+          req,
+        );
         try {
           const bytes = await this.#readAll(ex, url);
           return { status: ex.res.status, url: ex.res.url, headers: ex.res.headers, bytes };
@@ -148,7 +154,7 @@ class Client implements HttpClient {
     const op = this.#begin(url, options);
     const observer = options?.observer;
     const base = this.#request(url, "GET", range, options);
-    const ctx = { backend: this.#backend, cfg: this.#cfg, op };
+    const ctx = { backend: this.#backend, cfg: this.#cfg, op, monitor: this.#monitor };
     let first: Exchange;
     try {
       first = await op.retry(observer, () => exchange(ctx, base));
@@ -180,7 +186,10 @@ class Client implements HttpClient {
     const req = this.#request(url, "HEAD", undefined, options);
     try {
       return await op.retry(options?.observer, async () => {
-        const ex = await exchange({ backend: this.#backend, cfg: this.#cfg, op }, req);
+        const ex = await exchange(
+          { backend: this.#backend, cfg: this.#cfg, op, monitor: this.#monitor },
+          req,
+        );
         await ex.close();
         const h = ex.res.headers;
         const contentLength =

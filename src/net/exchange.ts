@@ -8,7 +8,7 @@ import { NetError } from "../core/errors.js";
 import { parseRetryAfter } from "./backoff.js";
 import { STATUS_BODY_CHARS, statusError, toNetError } from "./errors.js";
 import type { Operation } from "./operation.js";
-import { AttemptGuard } from "./signals.js";
+import { AttemptGuard, type InactivityMonitor } from "./signals.js";
 import type { Headers, HttpBackend, Method, NetConfig, NetObserver, RawResponse } from "./types.js";
 import {
   type BodyShape,
@@ -85,6 +85,8 @@ export interface ExchangeContext {
   cfg: NetConfig;
   /** The operation (caller cancel, total deadline, client close). */
   op: Operation;
+  /** The client's inactivity timer (NET-2). */
+  monitor: InactivityMonitor;
 }
 
 /** Read at most ~200 characters of an error body under the inactivity guard (NET-2, NET-8). */
@@ -122,7 +124,7 @@ function runValidator(
 
 export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Promise<Exchange> {
   const { backend, cfg } = ctx;
-  const guard = new AttemptGuard(ctx.op, cfg.clock, cfg.inactivityTimeoutMs, req.url);
+  const guard = new AttemptGuard(ctx.op, ctx.monitor, req.url);
   let res: RawResponse | undefined;
   try {
     const headers = wireHeaders(req);

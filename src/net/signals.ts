@@ -1,9 +1,9 @@
 /**
  * Abort plumbing: `AttemptGuard`, one attempt's abort state (handed to the backend as the
  * request's `signal`/`onAbort`), which races each step (headers, a body chunk, an
- * error-body read) against the inactivity timer (NET-2) and against abort. The operation
- * pushes its abort to the attached guard; one lazily re-armed timer serves every step of
- * the attempt; `dispose()` detaches the guard and cancels the timer.
+ * error-body read) against the inactivity budget (NET-2) and against abort. The operation
+ * pushes its abort to the attached guard. `InactivityMonitor`: ONE timer per client serves
+ * the pending steps of every attempt; `dispose()` detaches a guard and ends its step.
  */
 import type { Clock, Timer } from "../core/clock.js";
 import { cancelledError, NetError } from "../core/errors.js";
@@ -26,36 +26,84 @@ export function timeoutError(url: string, ms: number, what: string): NetError {
 type Teardown = (reason: unknown) => void;
 
 /**
+ * The inactivity budget of every pending step of one client (NET-2), on ONE timer instead
+ * of one per attempt. Every step has the same budget, so the timer is armed for the oldest
+ * pending step's deadline; when it fires, steps past their deadline time out and it re-arms
+ * for the next one (a step times out exactly `ms` after it began, never later). The timer
+ * exists only while some step is pending.
+ */
+export class InactivityMonitor {
+  readonly clock: Clock;
+  readonly ms: number;
+  readonly #pending = new Set<AttemptGuard>();
+  #timer: Timer | undefined;
+
+  constructor(clock: Clock, ms: number) {
+    this.clock = clock;
+    this.ms = ms;
+  }
+
+  /** `guard`'s step began (its `since` is set). */
+  begin(guard: AttemptGuard): void {
+    this.#pending.add(guard);
+    this.#timer ??= this.clock.setTimer(this.ms, this.#fire);
+  }
+
+  /** `guard`'s step settled or the guard went away. */
+  end(guard: AttemptGuard): void {
+    if (!this.#pending.delete(guard) || this.#pending.size > 0) return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    const now = this.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const g of this.#pending) {
+      const due = g.since + this.ms;
+      if (due <= now) {
+        this.#pending.delete(g);
+        g.timedOut();
+      } else if (due < next) next = due;
+    }
+    if (next !== Number.POSITIVE_INFINITY) {
+      // A step begun by a timed-out guard's teardown may have armed a later timer already
+      // (TS narrowed the field to undefined at the top; the loop's callbacks can set it).
+      (this.#timer as Timer | undefined)?.cancel();
+      this.#timer = this.clock.setTimer(next - now, this.#fire);
+    }
+  };
+}
+
+/**
  * One attempt's abort state (attached to its operation) and its inactivity guard.
  * `step(p)` settles with `p`, or rejects with Timeout once `ms` pass without `p` settling
  * (aborting the attempt, which tears the transport down), or rejects at once when the
- * attempt is aborted. Steps run one at a time. The timer is not re-created per step: when
- * it fires it re-arms itself for the rest of the current step's budget, and stays off while
- * no step is pending (a consumer that stops pulling is never timed out).
+ * attempt is aborted. Steps run one at a time; while one is pending the guard is in its
+ * client's `InactivityMonitor` (a consumer that stops pulling is never timed out).
  * The abort reaches the transport through the teardown it registered (`onAbort`) and, only
  * if a backend asked for one, an AbortSignal created on demand.
  */
 export class AttemptGuard {
   /** The URL errors name (changes with redirect hops). */
   url: string;
+  /** When the pending step began (clock time). */
+  since = 0;
   readonly #op: Operation;
-  readonly #clock: Clock;
-  readonly #ms: number;
+  readonly #monitor: InactivityMonitor;
   #aborted = false;
   #reason: unknown;
   #ctrl: AbortController | undefined;
   #teardown: Teardown | undefined;
-  #timer: Timer | undefined;
-  #since = 0;
   #what = "";
   /** The pending step's settlers (set while a step is pending). */
   #resolve: ((v: unknown) => void) | undefined;
   #reject: ((e: unknown) => void) | undefined;
 
-  constructor(op: Operation, clock: Clock, ms: number, url: string) {
+  constructor(op: Operation, monitor: InactivityMonitor, url: string) {
     this.#op = op;
-    this.#clock = clock;
-    this.#ms = ms;
+    this.#monitor = monitor;
     this.url = url;
     op.attach(this);
   }
@@ -94,7 +142,15 @@ export class AttemptGuard {
     this.#ctrl?.abort(reason);
     const reject = this.#reject;
     this.#resolve = this.#reject = undefined;
-    reject?.(this.#error());
+    if (reject) {
+      this.#monitor.end(this);
+      reject(this.#error());
+    }
+  }
+
+  /** The monitor found the pending step past its budget. */
+  timedOut(): void {
+    if (this.#reject) this.abort(timeoutError(this.url, this.#monitor.ms, this.#what));
   }
 
   step<T>(p: Promise<T>, what: string): Promise<T> {
@@ -102,15 +158,15 @@ export class AttemptGuard {
       p.catch(() => {});
       return Promise.reject(this.#error());
     }
-    this.#since = this.#clock.now();
+    this.since = this.#monitor.clock.now();
     this.#what = what;
-    this.#timer ??= this.#clock.setTimer(this.#ms, this.#onTimer);
     // The settlers are bound once per attempt, not per step: steps run one at a time, and a
     // step's promise settles before the next step starts unless the attempt was aborted
     // (then every later step rejects at once and a late settlement finds no settlers).
     const out = new Promise<T>(
       this.#capture as (res: (v: T) => void, rej: (e: unknown) => void) => void,
     );
+    this.#monitor.begin(this);
     p.then(this.#onValue, this.#onError);
     return out;
   }
@@ -122,28 +178,23 @@ export class AttemptGuard {
 
   readonly #onValue = (v: unknown): void => {
     const resolve = this.#resolve;
+    if (!resolve) return;
     this.#resolve = this.#reject = undefined;
-    resolve?.(v);
+    this.#monitor.end(this);
+    resolve(v);
   };
 
   readonly #onError = (e: unknown): void => {
     const reject = this.#reject;
+    if (!reject) return;
     this.#resolve = this.#reject = undefined;
-    reject?.(this.#aborted ? this.#error() : e);
+    this.#monitor.end(this);
+    reject(this.#aborted ? this.#error() : e);
   };
 
-  readonly #onTimer = () => {
-    this.#timer = undefined;
-    if (!this.#reject) return;
-    const left = this.#since + this.#ms - this.#clock.now();
-    if (left > 0) this.#timer = this.#clock.setTimer(left, this.#onTimer);
-    else this.abort(timeoutError(this.url, this.#ms, this.#what));
-  };
-
-  /** Detach from the operation, drop the teardown and cancel the timer. Idempotent. */
+  /** Detach from the operation, drop the teardown and leave the monitor. Idempotent. */
   dispose(): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#monitor.end(this);
     this.#teardown = undefined;
     this.#op.detach(this);
   }

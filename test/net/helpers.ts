@@ -21,6 +21,11 @@ export class SteppingClock extends VirtualClock {
     };
   }
 
+  /** Timers armed and not yet fired or cancelled. */
+  get armed(): number {
+    return this.#due.size;
+  }
+
   /** Milliseconds until the earliest pending timer, if any. */
   nextDueIn(): number | undefined {
     let best: number | undefined;

@@ -91,6 +91,37 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     }
   });
 
+  it("NET-2 CORE-4: one timer serves every pending step of a client, and each step still times out exactly its budget after it began", async () => {
+    const clock = new SteppingClock();
+    const client = createHttpClient({ backend, maxRetries: 0, clock, inactivityTimeoutMs: 1000 });
+    try {
+      const [pa, pb] = [path(), path()];
+      server.setFaults(pa, STALL);
+      server.setFaults(pb, STALL);
+      const a = client.getBytes(server.url(pa));
+      a.catch(() => {});
+      await until(() => server.gets(pa) === 1, "request A");
+      await clock.advance(400);
+      const b = client.stream(server.url(pb));
+      b.catch(() => {});
+      await until(() => server.gets(pb) === 1, "request B");
+      expect(clock.armed).toBe(1);
+      await clock.advance(599);
+      expect(await settledAfter(a)).toBe(false);
+      await clock.advance(1);
+      expect(((await rejection(a)) as NetError).kind).toBe("Timeout");
+      expect(await settledAfter(b)).toBe(false);
+      expect(clock.armed).toBe(1);
+      await clock.advance(399);
+      expect(await settledAfter(b)).toBe(false);
+      await clock.advance(1);
+      expect(((await rejection(b)) as NetError).kind).toBe("Timeout");
+      expect(clock.armed).toBe(0);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("NET-2: the optional total deadline ends the operation with Timeout and no retry", async () => {
     const clock = new SteppingClock();
     const client = createHttpClient({ backend, clock, totalDeadlineMs: 5000 });
