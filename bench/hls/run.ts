@@ -27,6 +27,9 @@ import { hasCommand } from "../../test/e2e/support/tools.js";
 import { type DelayProxy, startDelayProxy } from "./delay-proxy.js";
 import { type Timeline, timeline } from "./timeline.js";
 
+/** The CLI's default `--concurrency` (the Downloader's DL-1 default). */
+const DEFAULT_CONCURRENCY = 5;
+const PLECTRUM_DEFAULT = `plectrum (default concurrency ${DEFAULT_CONCURRENCY})`;
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BITRATES = ["64k", "128k", "256k", "320k"];
 
@@ -178,7 +181,8 @@ async function measure(
   return m;
 }
 
-function plectrumArgv(url: string, c: number) {
+/** The CLI's command line; without `c`, the CLI's own default concurrency (DL-1: 5). */
+function plectrumArgv(url: string, c: number | undefined) {
   return (out: string) => [
     process.execPath,
     join(repo, "dist/cli/main.js"),
@@ -186,8 +190,7 @@ function plectrumArgv(url: string, c: number) {
     url,
     "--variant",
     "best",
-    "--concurrency",
-    String(c),
+    ...(c === undefined ? [] : ["--concurrency", String(c)]),
     "--cache-dir",
     join(out, "..", "cache"),
     "-o",
@@ -240,6 +243,13 @@ async function main(): Promise<void> {
           relay,
         ),
       );
+    }
+    // ffmpeg has no concurrency knob (BENCH-4: "same concurrency where they have the knob"),
+    // so its ratio is also taken against plectrum as shipped: the default concurrency.
+    if (want("ffmpeg") && want("plectrum") && conc !== DEFAULT_CONCURRENCY) {
+      const m = await measure("plectrum", plectrumArgv(url, undefined), relay);
+      m.tool = PLECTRUM_DEFAULT;
+      results.push(m);
     }
     if (want("yt-dlp") && (await hasCommand("yt-dlp"))) {
       results.push(
@@ -309,6 +319,14 @@ function report(results: Measured[]): void {
     const ratio = base && base.seconds > 0 ? (r.seconds / base.seconds).toFixed(2) : "-";
     lines.push(
       `| ${r.tool} | ${r.seconds.toFixed(2)} | ${ratio} | ${(r.bytes / 2 ** 20).toFixed(1)} | ${(r.outBytes / 2 ** 20).toFixed(1)} | ${(r.rssKiB / 1024).toFixed(0)} | ${r.ok ? "yes" : `no: ${r.note ?? ""}`} |`,
+    );
+  }
+  const ffmpeg = results.find((r) => r.tool === "ffmpeg" && r.ok);
+  const shipped = results.find((r) => r.tool === PLECTRUM_DEFAULT && r.ok);
+  if (ffmpeg && shipped && shipped.seconds > 0) {
+    lines.push(
+      "",
+      `ffmpeg -c copy (no concurrency knob) / ${PLECTRUM_DEFAULT}: ${(ffmpeg.seconds / shipped.seconds).toFixed(2)}x`,
     );
   }
   lines.push(

@@ -177,7 +177,12 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     const last = r.stdout.trim().split("\n").at(-1) ?? "";
     const j = JSON.parse(last) as { minutes: number; results: Array<Record<string, unknown>> };
     expect(j.minutes).toBe(0.2);
-    expect(j.results.map((x) => x.tool)).toEqual(["plectrum", "ffmpeg"]);
+    // ffmpeg has no concurrency knob: plectrum also runs at its default concurrency for it.
+    expect(j.results.map((x) => x.tool)).toEqual([
+      "plectrum",
+      "ffmpeg",
+      "plectrum (default concurrency 5)",
+    ]);
     for (const x of j.results) {
       expect(x.ok, String(x.note)).toBe(true);
       expect(finite(x.seconds) && (x.seconds as number) > 0).toBe(true);
@@ -187,6 +192,9 @@ describe.concurrent("bench/ smoke runs (smallest modes)", () => {
     const ratios = tableRows(r.stdout).map((c) => Number(c[2]));
     expect(ratios[0]).toBe(1);
     expect(ratios.every(Number.isFinite)).toBe(true);
+    expect(r.stdout).toMatch(
+      /ffmpeg -c copy \(no concurrency knob\) \/ plectrum \(default concurrency 5\): \d+\.\d\dx/,
+    );
   });
 
   for (const mode of ["audio", "video"] as const) {
