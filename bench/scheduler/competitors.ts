@@ -112,9 +112,16 @@ export const fifoUndici: Competitor = async (origin, n) => {
   await agent.close();
 };
 
-/** One peer handing out streaming commands in batches of 50 as the previous batch leaves the queue. */
-export const downloader: Competitor = async (origin, n) => {
-  const dl = new Downloader({ maxConcurrent: CONCURRENCY });
+/**
+ * One peer handing out streaming commands for `origin/b/0..n-1` in batches of 50 as the
+ * previous batch leaves the queue; resolves when all `n` completed. Shared with
+ * `dl-overhead.ts`, which runs it over an in-memory client.
+ */
+export async function drivePeer(
+  dl: InstanceType<typeof Downloader>,
+  origin: string,
+  n: number,
+): Promise<void> {
   let left = n;
   let issued = 0;
   let resolveDone: () => void = () => {};
@@ -136,5 +143,10 @@ export const downloader: Competitor = async (origin, n) => {
   };
   dl.register(peer);
   await done;
+}
+
+export const downloader: Competitor = async (origin, n) => {
+  const dl = new Downloader({ maxConcurrent: CONCURRENCY });
+  await drivePeer(dl, origin, n);
   await dl.close();
 };

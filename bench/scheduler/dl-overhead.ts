@@ -9,9 +9,8 @@
  *   npm run build && PLECTRUM_BENCH_DIST=1 npx tsx bench/scheduler/dl-overhead.ts [requests=50000] [rounds=5]
  */
 import { join } from "node:path";
-import type { FetchCmd, Peer, PollResult } from "../../src/dl/types.js";
 import type { HttpClient, RequestOptions, StreamResponse } from "../../src/net/types.js";
-import { CODE, CONCURRENCY } from "./competitors.js";
+import { CODE, CONCURRENCY, drivePeer } from "./competitors.js";
 
 const { Downloader }: typeof import("../../src/index.js") = await import(
   CODE === "dist" ? join(import.meta.dirname, "..", "..", "dist", "index.js") : "../../src/index.js"
@@ -65,27 +64,7 @@ async function direct(n: number): Promise<void> {
 
 async function scheduled(n: number): Promise<void> {
   const dl = new Downloader({ maxConcurrent: CONCURRENCY, http: memory });
-  let left = n;
-  let issued = 0;
-  let resolve: () => void = () => {};
-  const done = new Promise<void>((r) => {
-    resolve = r;
-  });
-  const onComplete = () => {
-    if (--left === 0) resolve();
-  };
-  const peer: Peer = {
-    poll(): PollResult {
-      if (issued >= n) return "done";
-      const batch: FetchCmd[] = [];
-      for (let k = 0; k < 50 && issued < n; k++)
-        batch.push({ url: `http://bench.invalid/b/${issued++}`, writer: () => {}, onComplete });
-      return batch;
-    },
-    priority: () => "low",
-  };
-  dl.register(peer);
-  await done;
+  await drivePeer(dl, "http://bench.invalid", n);
   await dl.close();
 }
 
