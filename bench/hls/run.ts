@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { generateHls } from "../../test/e2e/support/fixtures.js";
 import { startNginx } from "../../test/e2e/support/nginx.js";
 import { hasCommand } from "../../test/e2e/support/tools.js";
-import { type DelayProxy, startDelayProxy } from "./delay-proxy.js";
+import { type DelayProxy, startDelayProxy } from "../support/delay-proxy.js";
 import { type Timeline, timeline } from "./timeline.js";
 
 /** The CLI's default `--concurrency` (the Downloader's DL-1 default). */

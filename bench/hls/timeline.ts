@@ -4,7 +4,7 @@
  * segment phase, the tail after the last response, and how often all `concurrency` slots held
  * a request (sent, response not yet at the client).
  */
-import type { RelayEvent } from "./delay-proxy.js";
+import type { RelayEvent } from "../support/delay-proxy.js";
 
 export interface Timeline {
   /** Process start -> first connection to the relay. */

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleDownloadChild } from "../../test/rel/bundle-child.js";
+import { startDelayProxy } from "./delay-proxy.js";
 import { measure, parseSize, type RunResult, sha256File } from "./measure.js";
 import { serveFile } from "./static-server.js";
 
@@ -160,6 +161,8 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
       size: { type: "string", default: spec.defaultSize },
       runs: { type: "string", default: "1" },
       "node-server": { type: "boolean", default: false },
+      /** Added round trip (ms) through the delaying relay in front of the server; 0 = none. */
+      rtt: { type: "string", default: "0" },
       /** Where to write the JSON result; default bench/results/<name>.json. */
       out: { type: "string" },
     },
@@ -175,6 +178,11 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
     await makeFile(file, size);
     const expectHash = await sha256File(file);
     const server = await serveFile(file, work, values["node-server"]);
+    const rtt = Number(values.rtt);
+    if (!(rtt >= 0)) throw new Error(`--rtt must be a number of ms >= 0, got ${values.rtt}`);
+    const origin = new URL(server.url);
+    const relay = rtt > 0 ? await startDelayProxy(Number(origin.port), rtt) : undefined;
+    const url = relay ? `http://127.0.0.1:${relay.port}${origin.pathname}` : server.url;
     const child = await bundleDownloadChild(join(work, "download-child.mjs"));
     const tools = spec.tools.filter(available);
     const results: RunResult[] = [];
@@ -183,7 +191,7 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
         for (const tool of tools) {
           const dir = join(work, `${tool}-${r}`);
           await mkdir(dir);
-          const cmd = argv(tool, server.url, dir, child);
+          const cmd = argv(tool, url, dir, child);
           const res = await measure(tool, cmd.argv, size, cmd.output);
           if ((await sha256File(res.file)) !== expectHash) throw new Error(`${tool}: wrong bytes`);
           results.push(res);
@@ -191,9 +199,10 @@ export async function runFileBench(spec: FileBenchSpec): Promise<void> {
         }
       }
     } finally {
+      await relay?.close();
       await server.close();
     }
-    await report(spec, values.size, server.kind, tools, results, runs, values.out);
+    await report(spec, values.size, server.kind, rtt, tools, results, runs, values.out);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -207,6 +216,7 @@ async function report(
   spec: FileBenchSpec,
   sizeText: string,
   serverKind: string,
+  rtt: number,
   tools: readonly Tool[],
   results: RunResult[],
   runs: number,
@@ -220,9 +230,10 @@ async function report(
     const rss = r.peakRssMiB === null ? "n/a" : r.peakRssMiB.toFixed(1);
     return [`| ${t} | ${r.mibPerSec.toFixed(0)} | ${ratio} | ${rss} |`];
   });
-  const command = `npm run bench:${spec.name} -- --size ${sizeText}${runs > 1 ? ` --runs ${runs}` : ""}`;
+  const command = `npm run bench:${spec.name} -- --size ${sizeText}${runs > 1 ? ` --runs ${runs}` : ""}${rtt > 0 ? ` --rtt ${rtt}` : ""}`;
+  const path = rtt > 0 ? `on loopback behind a +${rtt} ms RTT relay` : "on loopback";
   const lines = [
-    `${spec.name}: ${sizeText} file from ${serverKind} on loopback, best of ${runs} run(s) per tool`,
+    `${spec.name}: ${sizeText} file from ${serverKind} ${path}, best of ${runs} run(s) per tool`,
     `command: ${command}`,
     "",
     "| tool | MiB/s | x curl | peak RSS MiB |",
@@ -234,6 +245,6 @@ async function report(
   await mkdir(dirname(out), { recursive: true });
   await writeFile(
     out,
-    `${JSON.stringify({ bench: spec.name, size: sizeText, server: serverKind, command, results }, null, 2)}\n`,
+    `${JSON.stringify({ bench: spec.name, size: sizeText, server: serverKind, rttMs: rtt, command, results }, null, 2)}\n`,
   );
 }

@@ -1,8 +1,8 @@
 /**
  * A TCP relay that adds one-way latency to every chunk in both directions (netem-like delay,
  * used because `tc netem` is unavailable on this kernel) and counts the bytes the origin sent.
- * Order is kept per direction; every client (ffmpeg, yt-dlp, streamlink, plectrum) sees the
- * same round-trip time.
+ * Order is kept per direction; every client (ffmpeg, yt-dlp, streamlink, plectrum, curl,
+ * aria2c) sees the same round-trip time. Used by BENCH-4 and, with `--rtt`, BENCH-3/5.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
 
@@ -28,6 +28,9 @@ export interface DelayProxy {
   close(): Promise<void>;
 }
 
+/** Bytes one direction may hold before its source is paused (a bandwidth-delay window). */
+const RELAY_WINDOW = 32 * 1024 * 1024;
+
 const REQUEST_LINE = /^(?:GET|HEAD) (\S+) HTTP\/1\.[01]\r?$/gm;
 
 /**
@@ -39,6 +42,19 @@ const REQUEST_LINE = /^(?:GET|HEAD) (\S+) HTTP\/1\.[01]\r?$/gm;
 function delayedPipe(from: Socket, to: Socket, delayMs: number, count?: (n: number) => void): void {
   const queue: { due: number; chunk: Buffer | null }[] = [];
   let timer: NodeJS.Timeout | null = null;
+  // Back-pressure with a window, like TCP's: the source is paused only when more than
+  // RELAY_WINDOW bytes wait in the relay (delay queue + unsent socket buffer), and resumed
+  // below half of it. Pausing at the first full socket buffer instead would leave a
+  // `delayMs` gap after every resume and penalise clients that read a little slower.
+  let held = 0;
+  let paused = false;
+  const waiting = () => held + to.writableLength;
+  const maybeResume = (): void => {
+    if (paused && waiting() < RELAY_WINDOW / 2) {
+      paused = false;
+      from.resume();
+    }
+  };
   const pump = (): void => {
     timer = null;
     const now = performance.now();
@@ -46,8 +62,12 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, count?: (n: numb
       const { chunk } = queue.shift()!;
       if (to.destroyed) return;
       if (chunk === null) to.end();
-      else to.write(chunk);
+      else {
+        held -= chunk.length;
+        to.write(chunk);
+      }
     }
+    maybeResume();
     const head = queue[0];
     if (head) timer = setTimeout(pump, Math.max(0, head.due - now));
   };
@@ -57,8 +77,14 @@ function delayedPipe(from: Socket, to: Socket, delayMs: number, count?: (n: numb
   };
   from.on("data", (chunk: Buffer) => {
     count?.(chunk.length);
+    held += chunk.length;
     push(chunk);
+    if (!paused && waiting() > RELAY_WINDOW) {
+      paused = true;
+      from.pause();
+    }
   });
+  to.on("drain", maybeResume);
   from.on("end", () => push(null));
   from.on("error", () => to.destroy());
   to.on("close", () => {
