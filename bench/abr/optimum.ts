@@ -90,8 +90,8 @@ class Staircase {
   readonly qs: number[] = [];
   readonly ws: number[] = [];
 
-  /** Is (q, w) matched or beaten by a stored point? */
-  covers(q: number, w: number): boolean {
+  /** Index of the first stored point with q' >= q. */
+  #lowerBound(q: number): number {
     const qs = this.qs;
     let lo = 0;
     let hi = qs.length;
@@ -100,18 +100,18 @@ class Staircase {
       if (qs[mid]! < q) lo = mid + 1;
       else hi = mid;
     }
-    return lo < qs.length && this.ws[lo]! >= w;
+    return lo;
+  }
+
+  /** Is (q, w) matched or beaten by a stored point? */
+  covers(q: number, w: number): boolean {
+    const lo = this.#lowerBound(q);
+    return lo < this.qs.length && this.ws[lo]! >= w;
   }
 
   add(q: number, w: number): void {
     const qs = this.qs;
-    let lo = 0;
-    let hi = qs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (qs[mid]! < q) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.#lowerBound(q);
     let end = lo;
     while (end > 0 && this.ws[end - 1]! <= w) end--;
     qs.splice(end, lo - end, q);

@@ -1,6 +1,8 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
 /** Test helpers for the net layer: a stepping virtual clock, body collection, an observer log. */
 import { type Timer, VirtualClock } from "../../src/core/clock.js";
 import type { NetObserver } from "../../src/net/types.js";
+import { type FaultServer, startFaultServer } from "../support/fault-server.js";
 
 /** A VirtualClock that knows when its next timer is due, so `pump` can step exactly to it. */
 export class SteppingClock extends VirtualClock {
@@ -103,3 +105,24 @@ export function recorder(): { log: Logged[]; observer: NetObserver; hooks: () =>
 }
 
 export const BACKENDS = ["undici", "fetch"] as const;
+
+/**
+ * One fault server for a test file: started before all tests, its faults cleared after each,
+ * closed after all. Returns the accessor (the server exists only once `beforeAll` ran).
+ */
+export function useFaultServer(): () => FaultServer {
+  let server: FaultServer | undefined;
+  beforeAll(async () => {
+    server = await startFaultServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  afterEach(() => {
+    server?.clearFaults();
+  });
+  return () => {
+    if (!server) throw new Error("the fault server starts in beforeAll");
+    return server;
+  };
+}

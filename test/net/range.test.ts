@@ -1,25 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NetError } from "../../src/core/errors.js";
 import { createHttpClient } from "../../src/net/index.js";
 import type { HttpClient } from "../../src/net/types.js";
-import {
-  bodyBytes,
-  type FaultPlan,
-  type FaultServer,
-  startFaultServer,
-} from "../support/fault-server.js";
-import { BACKENDS, collect, rejection } from "./helpers.js";
+import { bodyBytes, type FaultPlan } from "../support/fault-server.js";
+import { BACKENDS, collect, rejection, useFaultServer } from "./helpers.js";
 
-let server: FaultServer;
-beforeAll(async () => {
-  server = await startFaultServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.clearFaults();
-});
+const server = useFaultServer();
 
 describe.each(BACKENDS)("NET-6 range validation over %s", (backend) => {
   let client: HttpClient;
@@ -34,12 +20,12 @@ describe.each(BACKENDS)("NET-6 range validation over %s", (backend) => {
 
   async function fails(plan: FaultPlan, range: { start: number; end?: number } | undefined) {
     const p = path();
-    server.setFaults(p, plan);
-    const op = range ? client.getRange(server.url(p), range) : client.stream(server.url(p));
+    server().setFaults(p, plan);
+    const op = range ? client.getRange(server().url(p), range) : client.stream(server().url(p));
     const e = (await rejection(op)) as NetError;
     expect(e).toBeInstanceOf(NetError);
     expect(e.retryable).toBe(false);
-    expect(server.gets(p)).toBe(1);
+    expect(server().gets(p)).toBe(1);
     return e;
   }
 
@@ -52,19 +38,19 @@ describe.each(BACKENDS)("NET-6 range validation over %s", (backend) => {
     expect(e.status).toBe(206);
     // Any other 2xx is accepted as the whole body.
     const p203 = path();
-    server.setFaults(p203, { okStatus: 203 });
-    expect((await client.getBytes(server.url(p203))).bytes.length).toBe(10000);
+    server().setFaults(p203, { okStatus: 203 });
+    expect((await client.getBytes(server().url(p203))).bytes.length).toBe(10000);
     // getBytes applies the same rule.
-    server.setFaults("*", { headers: { "content-range": "bytes 0-9999/10000" } });
-    expect(((await rejection(client.getBytes(server.url(path())))) as NetError).kind).toBe(
+    server().setFaults("*", { headers: { "content-range": "bytes 0-9999/10000" } });
+    expect(((await rejection(client.getBytes(server().url(path())))) as NetError).kind).toBe(
       "Decode",
     );
   });
 
   it("NET-6: a 200 without content-range to a range request delivers the full body", async () => {
     const p = path();
-    server.setFaults(p, { ignoreRange: true });
-    const s = await client.getRange(server.url(p), { start: 100, end: 200 });
+    server().setFaults(p, { ignoreRange: true });
+    const s = await client.getRange(server().url(p), { start: 100, end: 200 });
     expect(s.status).toBe(200);
     expect(s.partial).toBe(false);
     expect(s.expectedLength).toBe(10000);
@@ -100,7 +86,7 @@ describe.each(BACKENDS)("NET-6 range validation over %s", (backend) => {
   });
 
   it("NET-6: a valid 206 may end before the asked end (open-ended range)", async () => {
-    const s = await client.getRange(server.url(path()), { start: 9000 });
+    const s = await client.getRange(server().url(path()), { start: 9000 });
     expect(s.partial).toBe(true);
     expect(s.expectedLength).toBe(1000);
     expect(Buffer.compare(await collect(s.body), bodyBytes(31, 10000).subarray(9000))).toBe(0);

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTransient, NetError } from "../../src/core/errors.js";
 import {
   createHttpClient,
@@ -7,19 +7,18 @@ import {
   retryDelay,
 } from "../../src/net/index.js";
 import type { HttpClient } from "../../src/net/types.js";
-import { burst, type FaultServer, startFaultServer } from "../support/fault-server.js";
-import { BACKENDS, pump, recorder, rejection, SteppingClock, tick } from "./helpers.js";
+import { burst } from "../support/fault-server.js";
+import {
+  BACKENDS,
+  pump,
+  recorder,
+  rejection,
+  SteppingClock,
+  tick,
+  useFaultServer,
+} from "./helpers.js";
 
-let server: FaultServer;
-beforeAll(async () => {
-  server = await startFaultServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.clearFaults();
-});
+const server = useFaultServer();
 
 describe("retry arithmetic", () => {
   it("NET-4: delay for retry n is 0, then base*2^(n-1) capped at max", () => {
@@ -93,7 +92,7 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
 
   it("NET-4 NET-11: 4 attempts 0/100/200 ms apart, observer order, then RetryExhausted", async () => {
     const p = path();
-    server.setFaults(p, { status: 503 });
+    server().setFaults(p, { status: 503 });
     const { log, observer, hooks } = recorder();
     const times: number[] = [];
     observer.firstByte = (info) => {
@@ -101,14 +100,14 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
       log.push({ hook: "firstByte", info });
     };
     const e = (await rejection(
-      pump(clock, client.getBytes(server.url(p), { observer })),
+      pump(clock, client.getBytes(server().url(p), { observer })),
     )) as NetError;
     expect(e).toBeInstanceOf(NetError);
     expect(e.kind).toBe("RetryExhausted");
     expect(e.maxRetries).toBe(3);
     expect(e.retryable).toBe(false);
     expect((e.cause as NetError).status).toBe(503);
-    expect(server.gets(p)).toBe(4);
+    expect(server().gets(p)).toBe(4);
     expect(hooks()).toEqual([
       "firstByte",
       "retrying",
@@ -134,13 +133,13 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
 
   it("NET-4: a burst of 5xx, 429 and 408 is retried and the body arrives", async () => {
     const p = path();
-    server.setFaults(p, [{ status: 500 }, { status: 429 }, { status: 408 }]);
-    const res = await pump(clock, client.getBytes(server.url(p)));
+    server().setFaults(p, [{ status: 500 }, { status: 429 }, { status: 408 }]);
+    const res = await pump(clock, client.getBytes(server().url(p)));
     expect(res.bytes.length).toBe(1000);
-    expect(server.gets(p)).toBe(4);
+    expect(server().gets(p)).toBe(4);
     const p2 = path();
-    server.setFaults(p2, burst(2, { status: 502 }));
-    const s = await pump(clock, client.getRange(server.url(p2), { start: 5, end: 10 }));
+    server().setFaults(p2, burst(2, { status: 502 }));
+    const s = await pump(clock, client.getRange(server().url(p2), { start: 5, end: 10 }));
     expect(s.status).toBe(206);
     await s.dispose();
   });
@@ -148,11 +147,11 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
   it("NET-3: fatal statuses are not retried", async () => {
     for (const status of [404, 403, 400]) {
       const p = path();
-      server.setFaults(p, { status });
-      const e = (await rejection(pump(clock, client.stream(server.url(p))))) as NetError;
+      server().setFaults(p, { status });
+      const e = (await rejection(pump(clock, client.stream(server().url(p))))) as NetError;
       expect(e.kind).toBe("Status");
       expect(e.status).toBe(status);
-      expect(server.gets(p)).toBe(1);
+      expect(server().gets(p)).toBe(1);
     }
   });
 
@@ -160,11 +159,11 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
     const c0 = createHttpClient({ backend, maxRetries: 0, clock });
     try {
       const p = path();
-      server.setFaults(p, { status: 503 });
-      const e = (await rejection(pump(clock, c0.getBytes(server.url(p))))) as NetError;
+      server().setFaults(p, { status: 503 });
+      const e = (await rejection(pump(clock, c0.getBytes(server().url(p))))) as NetError;
       expect(e.kind).toBe("Status");
       expect(e.status).toBe(503);
-      expect(server.gets(p)).toBe(1);
+      expect(server().gets(p)).toBe(1);
     } finally {
       await c0.close();
     }
@@ -172,34 +171,34 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
 
   it("NET-5: Retry-After within maxRetryAfter is the backoff; a longer one ends retrying", async () => {
     const p = path();
-    server.setFaults(p, [
+    server().setFaults(p, [
       { status: 429, retryAfter: "2" },
       { status: 503, retryAfter: "1" },
     ]);
     const { log, observer } = recorder();
     const t0 = clock.now();
-    const ok = await pump(clock, client.getBytes(server.url(p), { observer }));
+    const ok = await pump(clock, client.getBytes(server().url(p), { observer }));
     expect(ok.bytes.length).toBe(1000);
     const backoffs = log.filter((l) => l.hook === "retrying").map((l) => l.info.backoff);
     expect(backoffs).toEqual([2000, 1000]);
     expect(clock.now() - t0).toBe(3000);
 
     const p2 = path();
-    server.setFaults(p2, { status: 429, retryAfter: "11" });
+    server().setFaults(p2, { status: 429, retryAfter: "11" });
     const e = (await rejection(
-      pump(clock, client.getBytes(server.url(p2), { observer }), 20_000),
+      pump(clock, client.getBytes(server().url(p2), { observer }), 20_000),
     )) as NetError;
     expect(e.kind).toBe("Status");
     expect(e.status).toBe(429);
-    expect(server.gets(p2)).toBe(1);
+    expect(server().gets(p2)).toBe(1);
   });
 
   it("NET-4: a retry sleep ends at once on cancel with Cancelled", async () => {
     const p = path();
-    server.setFaults(p, { status: 503 });
+    server().setFaults(p, { status: 503 });
     const ctrl = new AbortController();
     const { log, observer } = recorder();
-    const pending = client.getBytes(server.url(p), { signal: ctrl.signal, observer });
+    const pending = client.getBytes(server().url(p), { signal: ctrl.signal, observer });
     pending.catch(() => {});
     // Let attempts 1 and 2 happen (0 ms backoff), then cancel during the 100 ms sleep.
     while (log.filter((l) => l.hook === "retrying").length < 2) {
@@ -212,6 +211,6 @@ describe.each(BACKENDS)("retry over %s", (backend) => {
     const e = (await rejection(pending)) as NetError;
     expect(e.kind).toBe("Cancelled");
     expect(clock.now()).toBe(before);
-    expect(server.gets(p)).toBe(2);
+    expect(server().gets(p)).toBe(2);
   });
 });

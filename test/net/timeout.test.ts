@@ -1,19 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NetError } from "../../src/core/errors.js";
 import { createHttpClient } from "../../src/net/index.js";
-import { type FaultServer, startFaultServer } from "../support/fault-server.js";
-import { BACKENDS, pump, recorder, rejection, SteppingClock, until } from "./helpers.js";
+import {
+  BACKENDS,
+  pump,
+  recorder,
+  rejection,
+  SteppingClock,
+  until,
+  useFaultServer,
+} from "./helpers.js";
 
-let server: FaultServer;
-beforeAll(async () => {
-  server = await startFaultServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-afterEach(() => {
-  server.clearFaults();
-});
+const server = useFaultServer();
 
 const STALL = { stallBeforeHeadersMs: Number.POSITIVE_INFINITY };
 
@@ -40,11 +38,11 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     const client = createHttpClient({ backend, jitter: 0, clock });
     try {
       const p = path();
-      server.setFaults(p, [STALL]);
+      server().setFaults(p, [STALL]);
       const { log, observer } = recorder();
-      const pending = client.getBytes(server.url(p), { observer });
+      const pending = client.getBytes(server().url(p), { observer });
       pending.catch(() => {});
-      await until(() => server.gets(p) === 1, "the request");
+      await until(() => server().gets(p) === 1, "the request");
       await clock.advance(29_999);
       expect(await settledAfter(pending)).toBe(false);
       await clock.advance(1);
@@ -55,7 +53,7 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
       expect(err.kind).toBe("Timeout");
       expect(err.retryable).toBe(true);
       expect(retry?.backoff).toBe(0);
-      expect(server.gets(p)).toBe(2);
+      expect(server().gets(p)).toBe(2);
     } finally {
       await client.close();
     }
@@ -66,20 +64,20 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     const client = createHttpClient({ backend, maxRetries: 0, clock, inactivityTimeoutMs: 1000 });
     try {
       const p = path();
-      server.setFaults(p, STALL);
-      const pending = client.stream(server.url(p));
+      server().setFaults(p, STALL);
+      const pending = client.stream(server().url(p));
       pending.catch(() => {});
-      await until(() => server.gets(p) === 1, "the request");
+      await until(() => server().gets(p) === 1, "the request");
       await clock.advance(1000);
       const e = (await rejection(pending)) as NetError;
       expect(e).toBeInstanceOf(NetError);
       expect(e.kind).toBe("Timeout");
 
       const p2 = path();
-      server.setFaults(p2, { status: 500, body: "y".repeat(100), stallAfter: 10 });
-      const pending2 = client.getBytes(server.url(p2));
+      server().setFaults(p2, { status: 500, body: "y".repeat(100), stallAfter: 10 });
+      const pending2 = client.getBytes(server().url(p2));
       pending2.catch(() => {});
-      await until(() => server.requestsTo(p2)[0]?.bytesServed === 10, "the error body start");
+      await until(() => server().requestsTo(p2)[0]?.bytesServed === 10, "the error body start");
       await clock.advance(999);
       expect(await settledAfter(pending2)).toBe(false);
       await clock.advance(1);
@@ -96,15 +94,15 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     const client = createHttpClient({ backend, maxRetries: 0, clock, inactivityTimeoutMs: 1000 });
     try {
       const [pa, pb] = [path(), path()];
-      server.setFaults(pa, STALL);
-      server.setFaults(pb, STALL);
-      const a = client.getBytes(server.url(pa));
+      server().setFaults(pa, STALL);
+      server().setFaults(pb, STALL);
+      const a = client.getBytes(server().url(pa));
       a.catch(() => {});
-      await until(() => server.gets(pa) === 1, "request A");
+      await until(() => server().gets(pa) === 1, "request A");
       await clock.advance(400);
-      const b = client.stream(server.url(pb));
+      const b = client.stream(server().url(pb));
       b.catch(() => {});
-      await until(() => server.gets(pb) === 1, "request B");
+      await until(() => server().gets(pb) === 1, "request B");
       expect(clock.armed).toBe(1);
       await clock.advance(599);
       expect(await settledAfter(a)).toBe(false);
@@ -127,15 +125,15 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     const client = createHttpClient({ backend, clock, totalDeadlineMs: 5000 });
     try {
       const p = path();
-      server.setFaults(p, STALL);
-      const pending = client.getBytes(server.url(p));
+      server().setFaults(p, STALL);
+      const pending = client.getBytes(server().url(p));
       pending.catch(() => {});
-      await until(() => server.gets(p) === 1, "the request");
+      await until(() => server().gets(p) === 1, "the request");
       await clock.advance(5000);
       const e = (await rejection(pending)) as NetError;
       expect(e.kind).toBe("Timeout");
       expect(e.message).toMatch(/deadline/);
-      expect(server.gets(p)).toBe(1);
+      expect(server().gets(p)).toBe(1);
       expect(clock.pendingTimers).toBe(0);
     } finally {
       await client.close();
@@ -147,13 +145,13 @@ describe.each(BACKENDS)("NET-2 inactivity timeout over %s", (backend) => {
     const client = createHttpClient({ backend, clock });
     try {
       const p = path();
-      server.setFaults(p, [STALL]);
+      server().setFaults(p, [STALL]);
       const { log, observer } = recorder();
-      const pending = client.stream(server.url(p), { observer });
+      const pending = client.stream(server().url(p), { observer });
       pending.catch(() => {});
-      await until(() => server.gets(p) === 1, "the request");
+      await until(() => server().gets(p) === 1, "the request");
       await clock.advance(5000);
-      server.releaseStalls();
+      server().releaseStalls();
       const s = await pending;
       await s.dispose();
       expect(log).toEqual([
