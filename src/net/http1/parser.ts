@@ -96,6 +96,8 @@ export class ResponseParser {
   #pending: Buffer | undefined;
   #remaining = 0;
   #received = false;
+  #views = 0;
+  #lastView: Buffer | undefined;
 
   constructor(maxHeaderBytes: number) {
     this.#maxHeaderBytes = maxHeaderBytes;
@@ -125,10 +127,25 @@ export class ResponseParser {
   }
 
   /**
+   * How many body views of the last `execute`'s `data` were handed out, and the last one. The
+   * parser itself never keeps a view of `data` past `execute` (unfinished lines are copied),
+   * so with no views out the caller may reuse `data`'s memory at once.
+   */
+  get views(): number {
+    return this.#views;
+  }
+
+  get lastView(): Buffer | undefined {
+    return this.#lastView;
+  }
+
+  /**
    * Consume `data`; returns how many bytes belonged to this response (less than
    * `data.length` only when the message completed inside it). Throws `InvalidResponse`.
    */
   execute(data: Buffer): number {
+    this.#views = 0;
+    this.#lastView = undefined;
     if (data.length > 0) this.#received = true;
     let at = 0;
     while (at < data.length) {
@@ -192,7 +209,11 @@ export class ResponseParser {
   }
 
   #body(data: Buffer, at: number, n: number): void {
-    if (n > 0) this.#sink?.onBody(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+    if (n === 0) return;
+    const view = at === 0 && n === data.length ? data : data.subarray(at, at + n);
+    this.#views++;
+    this.#lastView = view;
+    this.#sink?.onBody(view);
   }
 
   #end(at: number): number {
@@ -209,6 +230,11 @@ export class ResponseParser {
     return { buf: Buffer.concat([p, data.subarray(at)]), from: p.length };
   }
 
+  /** Keep an unfinished line for the next chunk: a copy when it is a view of the socket's data. */
+  #keep(buf: Buffer, from: number): void {
+    this.#pending = from === 0 ? Buffer.from(buf) : buf;
+  }
+
   #head(data: Buffer, at: number): number {
     const { buf, from } = this.#gather(data, at);
     const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
@@ -216,7 +242,7 @@ export class ResponseParser {
       if (buf.length > this.#maxHeaderBytes) {
         throw new InvalidResponse(`response head larger than ${this.#maxHeaderBytes} bytes`);
       }
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     if (end + 4 > this.#maxHeaderBytes) {
@@ -273,7 +299,7 @@ export class ResponseParser {
     const nl = buf.indexOf(0x0a, from);
     if (nl < 0) {
       if (buf.length > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     if (nl + 1 > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
@@ -307,7 +333,7 @@ export class ResponseParser {
     const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
     if (end < 0) {
       if (buf.length > this.#maxHeaderBytes) throw new InvalidResponse("trailer section too large");
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     parseHeaderLines(buf.toString("latin1", 0, end).split("\r\n"), 0, {});
