@@ -89,6 +89,7 @@ function contentLength(raw: string): number {
 
 export class ResponseParser {
   readonly #maxHeaderBytes: number;
+  readonly #copyBelow: number;
   #sink: ParserSink | undefined;
   #state = State.Done;
   #noBody = false;
@@ -99,8 +100,13 @@ export class ResponseParser {
   #views = 0;
   #lastView: Buffer | undefined;
 
-  constructor(maxHeaderBytes: number) {
+  /**
+   * `copyBelow`: body pieces shorter than this are handed out as copies, not views, so the
+   * caller can reuse the memory of a read that carried only small pieces (0: never copy).
+   */
+  constructor(maxHeaderBytes: number, copyBelow = 0) {
     this.#maxHeaderBytes = maxHeaderBytes;
+    this.#copyBelow = copyBelow;
   }
 
   /** Expect a new response; `noBody` for a HEAD request. */
@@ -128,8 +134,8 @@ export class ResponseParser {
 
   /**
    * How many body views of the last `execute`'s `data` were handed out, and the last one. The
-   * parser itself never keeps a view of `data` past `execute` (unfinished lines are copied),
-   * so with no views out the caller may reuse `data`'s memory at once.
+   * parser itself never keeps a view of `data` past `execute` (unfinished lines and pieces
+   * below `copyBelow` are copied), so with no views out the caller may reuse `data` at once.
    */
   get views(): number {
     return this.#views;
@@ -210,6 +216,10 @@ export class ResponseParser {
 
   #body(data: Buffer, at: number, n: number): void {
     if (n === 0) return;
+    if (n < this.#copyBelow) {
+      this.#sink?.onBody(Buffer.from(data.subarray(at, at + n)));
+      return;
+    }
     const view = at === 0 && n === data.length ? data : data.subarray(at, at + n);
     this.#views++;
     this.#lastView = view;

@@ -168,6 +168,7 @@ export class OriginPool implements ConnectionOwner, Queue {
       this.#opts.maxHeaderBytes,
       this.#opts.connectTimeoutMs,
       ready,
+      t.protocol !== "https:",
     );
     this.#open.add(conn);
     return conn;
