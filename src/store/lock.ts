@@ -106,7 +106,7 @@ export class LockTable {
     const guard = `${lockPath}.tmp`;
     if (!(await this.#enterGuard(guard, body))) return false;
     try {
-      // The guard stops other take-overs, not a plain O_EXCL create where no lock is: so a
+      // The guard stops other take-overs, not a plain claim (link) where no lock is: so a
       // lock is removed only when it exists and is judged stale here, never "whatever is
       // there now" (the owner may have released it and another claimant created a fresh one
       // since our first look).
