@@ -11,7 +11,7 @@ import { lend } from "../../core/lending.js";
 import { toNetError } from "../errors.js";
 import { InvalidResponse, ResponseParser } from "./parser.js";
 import type { Carrier, Http1Request } from "./request.js";
-import { returnSlab } from "./slabs.js";
+import { returnSlab, SLAB_BYTES } from "./slabs.js";
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
@@ -36,17 +36,23 @@ export class Connection implements Carrier {
   /** The server's `keep-alive: timeout` hint from the last response, in ms. */
   idleHintMs: number | undefined;
 
-  /** `ready`: the socket event after which it can carry bytes ("connect", "secureConnect"). */
+  /**
+   * `ready`: the socket event after which it can carry bytes ("connect", "secureConnect").
+   * `slabReads`: the socket reads into slabs (`read` is its `onread` callback).
+   */
   constructor(
     socket: Socket,
     owner: ConnectionOwner,
     maxHeaderBytes: number,
     connectTimeoutMs: number,
     ready: string,
+    slabReads: boolean,
   ) {
     this.socket = socket;
     this.#owner = owner;
-    this.#parser = new ResponseParser(maxHeaderBytes);
+    // Slab-read sockets copy small body pieces, so a slab that carried only a small response
+    // goes straight back instead of being lent (and dropped) for 1 KiB of body.
+    this.#parser = new ResponseParser(maxHeaderBytes, slabReads ? SLAB_BYTES / 4 : 0);
     socket.setNoDelay(true);
     socket.setTimeout(connectTimeoutMs, this.#onConnectTimeout);
     socket.once(ready, this.#onConnected);
@@ -91,11 +97,21 @@ export class Connection implements Carrier {
     this.socket.resume();
   }
 
-  destroy(): void {
+  /**
+   * Tear the socket down. A request still attached (waiting for its head or mid-body) fails
+   * with `reason`, else with a Network error: nothing is left pending (CORE-4).
+   */
+  destroy(reason?: unknown): void {
     if (this.#gone) return;
     this.#gone = true;
+    const req = this.#req;
     this.#req = undefined;
     this.socket.destroy();
+    if (req !== undefined) {
+      req.fail(
+        reason ?? new NetError("Network", `connection closed: ${req.url}`, { url: req.url }),
+      );
+    }
     this.#owner.closed(this);
   }
 
