@@ -91,7 +91,8 @@ export class WriteQueue {
     this.#queued += n;
     if (b.end - b.start >= BATCH_BYTES || b.chunks.length >= MAX_CHUNKS) {
       this.#closeOpen();
-    } else if (!this.#turnScheduled) {
+    } else if (!this.#turnScheduled && !this.#due) {
+      // A due batch waits for the disk, not for a turn: no callback per chunk meanwhile.
       this.#turnScheduled = true;
       later(() => {
         this.#turnScheduled = false;
