@@ -179,22 +179,21 @@ export class LockTable {
     return pid !== process.pid && !pidAlive(pid);
   }
 
-  /** Remove the stale claim temps in `dir` (a directory's first claim in this process, gc). */
-  async sweepClaimTemps(dir: string): Promise<number> {
+  /**
+   * Remove the stale claim temps in `dir` (a directory's first claim in this process). Best
+   * effort: a temp that cannot be listed or removed is left for gc, never fails the claim.
+   */
+  async sweepClaimTemps(dir: string): Promise<void> {
     let names: string[];
     try {
       names = await readdir(dir);
     } catch {
-      return 0; // gone: nothing to sweep
+      return; // gone or unreadable: nothing to sweep here
     }
-    let removed = 0;
     for (const name of names) {
       const path = join(dir, name);
-      if (!this.staleClaimTemp(path)) continue;
-      await unlinkQuiet(path);
-      removed++;
+      if (this.staleClaimTemp(path)) await unlink(path).catch(() => {});
     }
-    return removed;
   }
 
   /** Remove our lock (only if it is still ours). */
