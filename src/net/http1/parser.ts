@@ -324,6 +324,7 @@ export class ResponseParser {
       this.#keep(buf, from);
       return data.length;
     }
+    if (end + 4 > this.#maxHeaderBytes) throw new InvalidResponse("trailer section too large");
     parseFields(buf.toString("latin1", 0, end), 0, {});
     this.#pending = undefined;
     return this.#end(at + (end + 4 - from));
