@@ -40,7 +40,7 @@ export class RawConn {
   /** Resolves when the socket emitted 'close' (whoever closed it). */
   readonly closed: Promise<void>;
   /** The SNI server name a TLS client sent (TLS connections only). */
-  readonly servername: string | false | undefined;
+  readonly servername: string | false | null | undefined;
 
   constructor(
     readonly id: number,
