@@ -1,11 +1,12 @@
 /**
- * `createHttpClient` (NET-1): getBytes / stream / getRange / head over a backend (undici by
- * default, or fetch), with retry (NET-4/5), the resumable body (NET-9), hard limits (NET-12)
+ * `createHttpClient` (NET-1): getBytes / stream / getRange / head over a backend (our HTTP/1.1
+ * client by default, undici, or fetch), with retry (NET-4/5), the resumable body (NET-9), hard limits (NET-12)
  * and HEAD (NET-13). Every failure is a NetError (CORE-3).
  */
 import { NetError } from "../core/errors.js";
 import { type ByteRange, parseContentRange, parseLength } from "../core/ranges.js";
 import { createFetchBackend } from "./backend-fetch.js";
+import { createHttp1Backend } from "./backend-http1.js";
 import { createUndiciBackend } from "./backend-undici.js";
 import { resolveNetConfig } from "./config.js";
 import { toNetError } from "./errors.js";
@@ -25,7 +26,8 @@ import type {
 import type { WireRange } from "./validate.js";
 
 export type HttpClientOptions = Partial<NetConfig> & {
-  backend?: "undici" | "fetch" | HttpBackend;
+  /** The transport: our HTTP/1.1 client (default), undici, fetch, or your own. */
+  backend?: "http1" | "undici" | "fetch" | HttpBackend;
 };
 
 function toWireRange(range: ByteRange): WireRange {
@@ -50,7 +52,9 @@ class Client implements HttpClient {
     const { backend, ...partial } = options;
     this.#cfg = resolveNetConfig(partial);
     this.#monitor = new InactivityMonitor(this.#cfg.clock, this.#cfg.inactivityTimeoutMs);
-    if (backend === undefined || backend === "undici") {
+    if (backend === undefined || backend === "http1") {
+      this.#backend = createHttp1Backend({ connectTimeoutMs: this.#cfg.inactivityTimeoutMs });
+    } else if (backend === "undici") {
       this.#backend = createUndiciBackend({ connectTimeoutMs: this.#cfg.inactivityTimeoutMs });
     } else if (backend === "fetch") {
       this.#backend = createFetchBackend();
@@ -212,7 +216,7 @@ class Client implements HttpClient {
   }
 }
 
-/** An HttpClient over undici (default; one shared keep-alive Agent) or fetch (NET-1). */
+/** An HttpClient over our HTTP/1.1 client (default; one keep-alive pool per origin), undici or fetch (NET-1). */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   return new Client(options);
 }

@@ -1,11 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type BufferedBody,
-  createUndiciBackend,
-  HIGH_WATER,
-} from "../../src/net/backend-undici.js";
+import { createHttp1Backend } from "../../src/net/backend-http1.js";
+import { createUndiciBackend } from "../../src/net/backend-undici.js";
+import { type BufferedBody, HIGH_WATER } from "../../src/net/body-channel.js";
 
 const CHUNK = 64 * 1024;
 const TOTAL = 8 * HIGH_WATER;
@@ -19,7 +17,10 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`never happened: ${what}`);
 }
 
-describe("undici backend read-ahead", () => {
+describe.each([
+  ["http1", createHttp1Backend],
+  ["undici", createUndiciBackend],
+] as const)("%s backend read-ahead", (name, create) => {
   let server: Server;
   let origin = "";
   beforeAll(async () => {
@@ -44,7 +45,7 @@ describe("undici backend read-ahead", () => {
   });
 
   it("NET-1 NET-12: a body nobody reads pauses its socket past HIGH_WATER bytes and resumes once drained; every byte arrives", async () => {
-    const backend = createUndiciBackend();
+    const backend = create();
     try {
       const url = `${origin}/big`;
       const res = await backend.request({
@@ -53,7 +54,7 @@ describe("undici backend read-ahead", () => {
         method: "GET",
         headers: {},
         get signal(): AbortSignal {
-          throw new Error("the undici backend must not need an AbortSignal");
+          throw new Error(`the ${name} backend must not need an AbortSignal`);
         },
         onAbort: () => {},
       });
@@ -67,7 +68,7 @@ describe("undici backend read-ahead", () => {
       for await (const chunk of body) {
         got += chunk.length;
         if (!body.paused) sawResume = true;
-        expect(chunk.every((b) => b === 9)).toBe(true);
+        expect(chunk.every((b: number) => b === 9)).toBe(true);
       }
       expect(sawResume).toBe(true);
       expect(got).toBe(TOTAL);

@@ -1,0 +1,317 @@
+/**
+ * An incremental HTTP/1.1 response parser (RFC 9112), strict where leniency would let a
+ * response be read two ways: any framing it cannot read in exactly one way is an
+ * `InvalidResponse`, after which the connection is never reused.
+ *
+ * Fed socket chunks in order (`execute`); body bytes are handed out as `subarray`s of the
+ * socket's own buffers (no copy). The head (status line + headers) and each trailer section
+ * are bounded by `maxHeaderBytes`, a chunk-size line by `MAX_CHUNK_LINE`, so a hostile peer
+ * can make it hold at most that many bytes.
+ */
+
+/** A framing the parser will not read: the response fails and its socket is dropped. */
+export class InvalidResponse extends Error {
+  override readonly name = "InvalidResponse";
+}
+
+/** What a parsed response head carries. Header names lower-cased, repeats joined ", ". */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  /** The server allows another request on this connection (HTTP/1.1, no `connection: close`). */
+  readonly keepAlive: boolean;
+}
+
+export interface ParserSink {
+  /** The final (non-1xx) head; 1xx interim heads are skipped. */
+  onHead(head: ResponseHead): void;
+  onBody(chunk: Buffer): void;
+  /** The message is complete; `execute` returns right after this. */
+  onEnd(): void;
+}
+
+/** Chunk-size line incl. extensions. */
+const MAX_CHUNK_LINE = 4096;
+const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
+/** An RFC 9110 token (header names). */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field values: visible ASCII, obs-text, space and tab only (no CR, LF, NUL or other controls). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
+export const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\x00-\x08\x0a-\x1f\x7f]*)?$/;
+const DIGITS = /^\d+$/;
+const CHUNK_SIZE = /^([0-9A-Fa-f]+)[ \t]*(?:;.*)?$/;
+
+enum State {
+  Head = 0,
+  Length = 1,
+  ChunkSize = 2,
+  ChunkData = 3,
+  ChunkEnd = 4,
+  Trailers = 5,
+  UntilClose = 6,
+  Done = 7,
+}
+
+function parseHeaderLines(lines: string[], from: number, into: Record<string, string>): void {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 0x20 || c0 === 0x09) throw new InvalidResponse("obsolete line folding in a header");
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new InvalidResponse("header line without a name and colon");
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new InvalidResponse(`invalid header name ${JSON.stringify(name)}`);
+    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+    if (BAD_VALUE.test(value)) throw new InvalidResponse(`control character in header ${name}`);
+    const key = name.toLowerCase();
+    const prev = into[key];
+    into[key] = prev === undefined ? value : `${prev}, ${value}`;
+  }
+}
+
+/** The one content-length of a head: repeats (header or list) must all agree. */
+function contentLength(raw: string): number {
+  let length: number | undefined;
+  for (const part of raw.split(",")) {
+    const v = part.trim();
+    if (!DIGITS.test(v)) throw new InvalidResponse(`invalid content-length ${JSON.stringify(raw)}`);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw new InvalidResponse(`content-length too large: ${v}`);
+    if (length !== undefined && length !== n) {
+      throw new InvalidResponse(`conflicting content-length values ${JSON.stringify(raw)}`);
+    }
+    length = n;
+  }
+  return length as number;
+}
+
+export class ResponseParser {
+  readonly #maxHeaderBytes: number;
+  #sink: ParserSink | undefined;
+  #state = State.Done;
+  #noBody = false;
+  /** Bytes of an unfinished head, size line or trailer section, kept across chunks. */
+  #pending: Buffer | undefined;
+  #remaining = 0;
+  #received = false;
+
+  constructor(maxHeaderBytes: number) {
+    this.#maxHeaderBytes = maxHeaderBytes;
+  }
+
+  /** Expect a new response; `noBody` for a HEAD request. */
+  reset(sink: ParserSink, noBody: boolean): void {
+    this.#sink = sink;
+    this.#noBody = noBody;
+    this.#state = State.Head;
+    this.#pending = undefined;
+    this.#received = false;
+  }
+
+  /** Some byte of this response has arrived. */
+  get received(): boolean {
+    return this.#received;
+  }
+
+  /** The response ends when the connection does (no length, not chunked). */
+  get untilClose(): boolean {
+    return this.#state === State.UntilClose;
+  }
+
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /**
+   * Consume `data`; returns how many bytes belonged to this response (less than
+   * `data.length` only when the message completed inside it). Throws `InvalidResponse`.
+   */
+  execute(data: Buffer): number {
+    if (data.length > 0) this.#received = true;
+    let at = 0;
+    while (at < data.length) {
+      switch (this.#state) {
+        case State.Head:
+          at = this.#head(data, at);
+          break;
+        case State.Length: {
+          const n = Math.min(this.#remaining, data.length - at);
+          this.#remaining -= n;
+          this.#body(data, at, n);
+          at += n;
+          if (this.#remaining === 0) return this.#end(at);
+          break;
+        }
+        case State.ChunkSize:
+          at = this.#chunkSize(data, at);
+          break;
+        case State.ChunkData: {
+          const n = Math.min(this.#remaining, data.length - at);
+          this.#remaining -= n;
+          this.#body(data, at, n);
+          at += n;
+          if (this.#remaining === 0) {
+            this.#state = State.ChunkEnd;
+            this.#remaining = 2;
+          }
+          break;
+        }
+        case State.ChunkEnd: {
+          // The CRLF after chunk data, possibly split across socket chunks.
+          const want = this.#remaining === 2 ? 0x0d : 0x0a;
+          if (data[at] !== want) throw new InvalidResponse("chunk data not followed by CRLF");
+          at++;
+          if (--this.#remaining === 0) this.#state = State.ChunkSize;
+          break;
+        }
+        case State.Trailers:
+          at = this.#trailers(data, at);
+          break;
+        case State.UntilClose:
+          this.#body(data, at, data.length - at);
+          at = data.length;
+          break;
+        case State.Done:
+          return at;
+      }
+    }
+    return at;
+  }
+
+  /** The connection ended: completes a close-delimited body, else the response was cut. */
+  finish(): void {
+    if (this.#state === State.UntilClose) {
+      this.#end(0);
+      return;
+    }
+    if (this.#state !== State.Done) {
+      throw new InvalidResponse("connection closed before the end of the response");
+    }
+  }
+
+  #body(data: Buffer, at: number, n: number): void {
+    if (n > 0) this.#sink?.onBody(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+  }
+
+  #end(at: number): number {
+    this.#state = State.Done;
+    this.#pending = undefined;
+    this.#sink?.onEnd();
+    return at;
+  }
+
+  /** Append `data[at..]` to the pending bytes; the result and where the new bytes start. */
+  #gather(data: Buffer, at: number): { buf: Buffer; from: number } {
+    const p = this.#pending;
+    if (p === undefined) return { buf: at === 0 ? data : data.subarray(at), from: 0 };
+    return { buf: Buffer.concat([p, data.subarray(at)]), from: p.length };
+  }
+
+  #head(data: Buffer, at: number): number {
+    const { buf, from } = this.#gather(data, at);
+    const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
+    if (end < 0) {
+      if (buf.length > this.#maxHeaderBytes) {
+        throw new InvalidResponse(`response head larger than ${this.#maxHeaderBytes} bytes`);
+      }
+      this.#pending = buf;
+      return data.length;
+    }
+    if (end + 4 > this.#maxHeaderBytes) {
+      throw new InvalidResponse(`response head larger than ${this.#maxHeaderBytes} bytes`);
+    }
+    this.#pending = undefined;
+    const consumed = at + (end + 4 - from);
+    this.#onHead(buf.toString("latin1", 0, end));
+    return consumed;
+  }
+
+  #onHead(text: string): void {
+    const lines = text.split("\r\n");
+    const m = STATUS_LINE.exec(lines[0] as string);
+    if (m === null)
+      throw new InvalidResponse(`bad status line ${JSON.stringify(lines[0]?.slice(0, 80))}`);
+    const status = Number(m[2]);
+    if (status < 100) throw new InvalidResponse(`bad status code ${status}`);
+    const headers: Record<string, string> = {};
+    parseHeaderLines(lines, 1, headers);
+    if (status < 200) {
+      if (status === 101) throw new InvalidResponse("unexpected protocol switch (101)");
+      return; // interim response: the real one follows
+    }
+    const te = headers["transfer-encoding"];
+    const cl = headers["content-length"];
+    const conn = headers.connection;
+    const keepAlive =
+      m[1] === "1" && (conn === undefined || !/(?:^|,)\s*close\s*(?:,|$)/i.test(conn));
+    this.#sink?.onHead({ status, headers, keepAlive });
+    if (this.#noBody || status === 204 || status === 304) {
+      this.#end(0);
+      return;
+    }
+    if (te !== undefined) {
+      if (cl !== undefined) throw new InvalidResponse("both transfer-encoding and content-length");
+      if (te.trim().toLowerCase() !== "chunked") {
+        throw new InvalidResponse(`unsupported transfer-encoding ${JSON.stringify(te)}`);
+      }
+      this.#state = State.ChunkSize;
+      return;
+    }
+    if (cl !== undefined) {
+      this.#remaining = contentLength(cl);
+      if (this.#remaining === 0) this.#end(0);
+      else this.#state = State.Length;
+      return;
+    }
+    this.#state = State.UntilClose;
+  }
+
+  #chunkSize(data: Buffer, at: number): number {
+    const { buf, from } = this.#gather(data, at);
+    const nl = buf.indexOf(0x0a, from);
+    if (nl < 0) {
+      if (buf.length > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
+      this.#pending = buf;
+      return data.length;
+    }
+    if (nl + 1 > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
+    if (buf[nl - 1] !== 0x0d) throw new InvalidResponse("chunk-size line not ended by CRLF");
+    this.#pending = undefined;
+    const line = buf.toString("latin1", 0, nl - 1);
+    const m = CHUNK_SIZE.exec(line);
+    if (m === null || BAD_VALUE.test(line)) {
+      throw new InvalidResponse(`invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
+    }
+    const size = Number.parseInt(m[1] as string, 16);
+    if (!Number.isSafeInteger(size) || (m[1] as string).length > 14) {
+      throw new InvalidResponse(`chunk size too large: ${(m[1] as string).slice(0, 20)}`);
+    }
+    if (size === 0) this.#state = State.Trailers;
+    else {
+      this.#state = State.ChunkData;
+      this.#remaining = size;
+    }
+    return at + (nl + 1 - from);
+  }
+
+  /** Trailer fields after the last chunk: validated like headers, then dropped. */
+  #trailers(data: Buffer, at: number): number {
+    const { buf, from } = this.#gather(data, at);
+    // An empty trailer section is a bare CRLF right away.
+    if (buf.length >= 2 && buf[0] === 0x0d && buf[1] === 0x0a) {
+      this.#pending = undefined;
+      return this.#end(at + (2 - from));
+    }
+    const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
+    if (end < 0) {
+      if (buf.length > this.#maxHeaderBytes) throw new InvalidResponse("trailer section too large");
+      this.#pending = buf;
+      return data.length;
+    }
+    parseHeaderLines(buf.toString("latin1", 0, end).split("\r\n"), 0, {});
+    this.#pending = undefined;
+    return this.#end(at + (end + 4 - from));
+  }
+}
