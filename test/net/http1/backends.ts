@@ -4,13 +4,13 @@
  * each name in `BACKENDS`, so the suite also documents where undici and ours agree.
  */
 import { NetError } from "../../../src/core/errors.js";
+import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import { createUndiciBackend } from "../../../src/net/backend-undici.js";
 import type { HttpClientOptions } from "../../../src/net/client.js";
 import type { HttpBackend, Method, RawRequest, RawResponse } from "../../../src/net/types.js";
 
 export type BackendName = "undici" | "http1";
-/** `http1` joins once `src/net/backend-http1.ts` is on main. */
-export const BACKENDS: readonly BackendName[] = ["undici"];
+export const BACKENDS: readonly BackendName[] = ["undici", "http1"];
 
 /** The options every backend under test understands (a subset of Http1BackendOptions). */
 export interface CommonOptions {
@@ -24,13 +24,13 @@ export function makeBackend(name: BackendName, options: CommonOptions = {}): Htt
     case "undici":
       return createUndiciBackend(options);
     case "http1":
-      throw new Error("src/net/backend-http1.ts is not on main yet");
+      return createHttp1Backend(options);
   }
 }
 
 /** The `backend` option naming this backend for `createHttpClient`. */
 export function clientBackend(name: BackendName): NonNullable<HttpClientOptions["backend"]> {
-  return name === "http1" ? makeBackend(name) : name;
+  return name;
 }
 
 /** A RawRequest whose teardown the test can call (`abort`), as the client's guard would. */
