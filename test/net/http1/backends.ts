@@ -107,3 +107,8 @@ export async function networkFailure(p: Promise<unknown>): Promise<NetError> {
 export function sequentialSockets(name: BackendName): number {
   return name === "undici" ? 2 : 1;
 }
+
+/** The transport's own count of open sockets, where it keeps one (http1); else undefined. */
+export function openSockets(backend: HttpBackend): number | undefined {
+  return "sockets" in backend && typeof backend.sockets === "number" ? backend.sockets : undefined;
+}
