@@ -189,7 +189,8 @@ export class FilePeer implements Peer {
   #write(f: InFlight, chunk: Uint8Array): Promise<void> | undefined {
     const at = f.head;
     f.head += chunk.length;
-    const wait = this.#writer.append(at, chunk);
+    // The peer is the chunk's last holder: hand it over, so lent socket memory is reused.
+    const wait = this.#writer.append(at, chunk, true);
     this.#owner.wrote(this.#res.presentBytes());
     return wait;
   }

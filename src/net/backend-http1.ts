@@ -8,6 +8,7 @@
  * process at ~98 MB peak RSS before the first body byte (BENCH-5 wants < 100 MB while
  * downloading 2 GiB), and body bytes reach us without a copy here (BENCH-3).
  */
+import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { NetError } from "../core/errors.js";
 import type { Connection } from "./http1/connection.js";
 import { OriginPool, type PoolOptions, type PoolOwner } from "./http1/pool.js";
@@ -25,6 +26,8 @@ export interface Http1BackendOptions {
   maxHeaderBytes?: number;
   /** TLS options for https origins (a private CA, or turning verification off for tests). */
   tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
+  /** The clock of the idle keep-alive timer (CORE-2; default: the system clock). */
+  clock?: Clock;
 }
 
 export interface Http1Backend extends HttpBackend {
@@ -36,11 +39,13 @@ class Backend implements Http1Backend, PoolOwner {
   readonly name = "http1";
   readonly #opts: PoolOptions;
   readonly #pools = new Map<string, OriginPool>();
+  readonly #clock: Clock;
   #sweepAt: number | undefined;
-  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepTimer: Timer | undefined;
   #closed = false;
 
   constructor(options: Http1BackendOptions) {
+    this.#clock = options.clock ?? systemClock;
     const positive = (v: number | undefined, name: string, def: number): number => {
       if (v === undefined) return def;
       if (!(v > 0))
@@ -90,7 +95,7 @@ class Backend implements Http1Backend, PoolOwner {
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer?.cancel();
     this.#sweepTimer = undefined;
     const err = new NetError("Cancelled", "client is closed");
     for (const pool of [...this.#pools.values()]) pool.destroy(err);
@@ -98,6 +103,10 @@ class Backend implements Http1Backend, PoolOwner {
   }
 
   // --- PoolOwner ---------------------------------------------------------------------------
+
+  now(): number {
+    return this.#clock.now();
+  }
 
   parked(conn: Connection): void {
     const due = conn.idleSince + conn.idleLimitMs;
@@ -111,16 +120,17 @@ class Backend implements Http1Backend, PoolOwner {
 
   /** ONE timer for every idle socket: armed for the earliest idle deadline. */
   #arm(due: number): void {
-    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer?.cancel();
     this.#sweepAt = due;
-    this.#sweepTimer = setTimeout(this.#sweep, Math.max(0, due - Date.now()));
-    this.#sweepTimer.unref();
+    this.#sweepTimer = this.#clock.setTimer(Math.max(0, due - this.#clock.now()), this.#sweep, {
+      unref: true,
+    });
   }
 
   readonly #sweep = (): void => {
     this.#sweepTimer = undefined;
     this.#sweepAt = undefined;
-    const now = Date.now();
+    const now = this.#clock.now();
     let next: number | undefined;
     for (const pool of [...this.#pools.values()]) {
       const due = pool.sweep(now);

@@ -53,7 +53,10 @@ class Client implements HttpClient {
     this.#cfg = resolveNetConfig(partial);
     this.#monitor = new InactivityMonitor(this.#cfg.clock, this.#cfg.inactivityTimeoutMs);
     if (backend === undefined || backend === "http1") {
-      this.#backend = createHttp1Backend({ connectTimeoutMs: this.#cfg.inactivityTimeoutMs });
+      this.#backend = createHttp1Backend({
+        connectTimeoutMs: this.#cfg.inactivityTimeoutMs,
+        clock: this.#cfg.clock,
+      });
     } else if (backend === "undici") {
       this.#backend = createUndiciBackend({ connectTimeoutMs: this.#cfg.inactivityTimeoutMs });
     } else if (backend === "fetch") {

@@ -71,8 +71,10 @@ export interface ResourceWriter {
    * becomes available once its write lands, within one event-loop turn of its arrival when
    * the disk keeps up. Returns a promise only when the caller should wait (a few MiB queued:
    * back-pressure). After a failed write the writer refuses further bytes: `append` and
-   * `flush` throw that failure (the failed range stays absent). */
-  append(offset: number, bytes: Uint8Array): Promise<void> | undefined;
+   * `flush` throw that failure (the failed range stays absent). With `handOver`, the caller
+   * gives up `bytes` entirely: once written (or dropped), memory a transport lent for them is
+   * given back (core `giveBack`) and may be overwritten, so nobody may read them afterwards. */
+  append(offset: number, bytes: Uint8Array, handOver?: boolean): Promise<void> | undefined;
   /** Resolves once every queued byte has landed; throws the first failed write. */
   flush(): Promise<void>;
   /** Set the total length. Throws `LengthMismatch` if a different total is already known or

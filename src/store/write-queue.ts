@@ -6,6 +6,7 @@
  * chunk one loop turn after it arrived: readers never wait for a batch to fill). `landed` is
  * called only after a batch's bytes are written (STORE-3: the index never runs ahead of disk).
  */
+import { giveBack } from "../core/lending.js";
 import type { BytesFile } from "./backend.js";
 
 /** Target size of one positional write. */
@@ -21,6 +22,8 @@ interface Batch {
   start: number;
   end: number;
   chunks: Uint8Array[];
+  /** Chunks handed over by the caller: given back (core `giveBack`) once written or dropped. */
+  handedOver: Uint8Array[] | undefined;
 }
 
 /** End of the current event-loop turn; a microtask where `setImmediate` does not exist. */
@@ -59,11 +62,12 @@ export class WriteQueue {
   }
 
   /**
-   * Queue `bytes` at `offset` (the caller must not modify them afterwards). Returns a promise
+   * Queue `bytes` at `offset` (the caller must not modify them afterwards; with `handOver`
+   * not read them either: once written or dropped they are given back to their lender). Returns a promise
    * only when more than `QUEUE_BUDGET` bytes are queued: the caller should wait (back-pressure).
    * Throws the first write failure.
    */
-  append(offset: number, bytes: Uint8Array): Promise<void> | undefined {
+  append(offset: number, bytes: Uint8Array, handOver = false): Promise<void> | undefined {
     if (this.#failure !== undefined) throw this.#failure;
     const n = bytes.byteLength;
     if (n === 0) return undefined;
@@ -73,8 +77,12 @@ export class WriteQueue {
       b.end += n;
     } else {
       if (b !== undefined) this.#ready.push(b);
-      b = { start: offset, end: offset + n, chunks: [bytes] };
+      b = { start: offset, end: offset + n, chunks: [bytes], handedOver: undefined };
       this.#open = b;
+    }
+    if (handOver) {
+      if (b.handedOver === undefined) b.handedOver = [bytes];
+      else b.handedOver.push(bytes);
     }
     this.#queued += n;
     if (b.end - b.start >= BATCH_BYTES || b.chunks.length >= MAX_CHUNKS) {
@@ -133,6 +141,7 @@ export class WriteQueue {
   #done(b: Batch, ok: boolean): void {
     this.#writing--;
     this.#queued -= b.end - b.start;
+    release(b);
     if (ok) {
       try {
         this.#landed(b.start, b.end);
@@ -149,10 +158,21 @@ export class WriteQueue {
   /** After a failure nothing more is written: queued bytes are dropped (never indexed). */
   #dropQueued(): void {
     const dropped = this.#open === undefined ? this.#ready : [...this.#ready, this.#open];
-    for (const b of dropped) this.#queued -= b.end - b.start;
+    for (const b of dropped) {
+      this.#queued -= b.end - b.start;
+      release(b);
+    }
     this.#ready.length = 0;
     this.#open = undefined;
   }
+}
+
+/** The bytes of `b` are written (or dropped): give back what was handed over. */
+function release(b: Batch): void {
+  const lent = b.handedOver;
+  if (lent === undefined) return;
+  b.handedOver = undefined;
+  for (const chunk of lent) giveBack(chunk);
 }
 
 function wake(fns: Array<() => void>): void {

@@ -110,7 +110,7 @@ export class WriterImpl implements ResourceWriter {
     if (this.#closed) throw new StoreError("Closed", `writer of ${this.resource.key} is closed`);
   }
 
-  append(offset: number, bytes: Uint8Array): Promise<void> | undefined {
+  append(offset: number, bytes: Uint8Array, handOver = false): Promise<void> | undefined {
     this.#assertOpen();
     this.#throwFailure();
     if (!Number.isSafeInteger(offset) || offset < 0)
@@ -119,7 +119,7 @@ export class WriterImpl implements ResourceWriter {
     const total = this.resource.finalLength();
     if (total !== undefined && end > total)
       throw new StoreError("LengthMismatch", `write [${offset}, ${end}) past length ${total}`);
-    return this.#queue.append(offset, bytes);
+    return this.#queue.append(offset, bytes, handOver);
   }
 
   async write(offset: number, bytes: Uint8Array): Promise<void> {

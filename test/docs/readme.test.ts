@@ -18,6 +18,7 @@ const GIVEN: Record<string, string> = {
   downloader: "declare function save(i: number, chunk: Uint8Array): void;",
   reading: 'declare const player: import("node:stream").Writable;',
   hls: "",
+  transport: "",
   abr: [
     'import type { AbrPeerSurface, EventBus } from "plectrum";',
     "declare const peer: AbrPeerSurface;",
@@ -39,7 +40,7 @@ function examples(): Array<{ section: string; code: string }> {
 }
 
 describe("README examples", () => {
-  it("RES-1 RES-2 DL-2 DL-3 ABR-3 ABR-6: every TypeScript example in the README type-checks against the public API", async () => {
+  it("RES-1 RES-2 DL-2 DL-3 ABR-3 ABR-6 NET-1: every TypeScript example in the README type-checks against the public API", async () => {
     const found = examples();
     expect(found.map((e) => e.section).sort()).toEqual(Object.keys(GIVEN).sort());
     const dir = await mkdtemp(join(ROOT, "test", "docs", ".examples-"));

@@ -7,9 +7,11 @@
  */
 import type { Socket } from "node:net";
 import { NetError } from "../../core/errors.js";
+import { lend } from "../../core/lending.js";
 import { toNetError } from "../errors.js";
 import { InvalidResponse, ResponseParser } from "./parser.js";
 import type { Carrier, Http1Request } from "./request.js";
+import { returnSlab, SLAB_BYTES } from "./slabs.js";
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
@@ -28,26 +30,33 @@ export class Connection implements Carrier {
   #req: Http1Request | undefined;
   #uses = 0;
   #gone = false;
-  /** When the connection went idle (ms, Date.now) and how long it may stay idle. */
+  /** When the connection went idle (ms, the backend's clock) and how long it may stay idle. */
   idleSince = 0;
   idleLimitMs = 0;
   /** The server's `keep-alive: timeout` hint from the last response, in ms. */
   idleHintMs: number | undefined;
 
-  /** `ready`: the socket event after which it can carry bytes ("connect", "secureConnect"). */
+  /**
+   * `ready`: the socket event after which it can carry bytes ("connect", "secureConnect").
+   * `slabReads`: the socket reads into slabs (`read` is its `onread` callback).
+   */
   constructor(
     socket: Socket,
     owner: ConnectionOwner,
     maxHeaderBytes: number,
     connectTimeoutMs: number,
     ready: string,
+    slabReads: boolean,
   ) {
     this.socket = socket;
     this.#owner = owner;
-    this.#parser = new ResponseParser(maxHeaderBytes);
+    // Slab-read sockets copy small body pieces, so a slab that carried only a small response
+    // goes straight back instead of being lent (and dropped) for 1 KiB of body.
+    this.#parser = new ResponseParser(maxHeaderBytes, slabReads ? SLAB_BYTES / 4 : 0);
     socket.setNoDelay(true);
     socket.setTimeout(connectTimeoutMs, this.#onConnectTimeout);
     socket.once(ready, this.#onConnected);
+    // Sockets made with `onread` (plain TCP) call `read` instead of emitting "data".
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
@@ -73,8 +82,8 @@ export class Connection implements Carrier {
   }
 
   /** Park the idle connection: it must not keep the process alive. */
-  park(idleLimitMs: number): void {
-    this.idleSince = Date.now();
+  park(idleLimitMs: number, now: number): void {
+    this.idleSince = now;
     this.idleLimitMs = idleLimitMs;
     this.socket.resume();
     this.socket.unref();
@@ -107,6 +116,21 @@ export class Connection implements Carrier {
     this.#req = undefined;
     req?.fail(new NetError("Timeout", `connect timed out: ${req.url}`, { url: req.url }));
     this.destroy();
+  };
+
+  /**
+   * The `onread` callback of plain-TCP sockets: `n` bytes landed in `slab` (from slabs.ts).
+   * With no body view cut from it the slab goes straight back; with one it is lent with that
+   * view; with more it is left to the GC.
+   */
+  readonly read = (n: number, slab: Buffer): void => {
+    this.#onData(slab.subarray(0, n));
+    const views = this.#parser.views;
+    const view = this.#parser.lastView;
+    if (views === 0) returnSlab(slab);
+    else if (views === 1 && view !== undefined && view.buffer === slab.buffer) {
+      lend(view, () => returnSlab(slab));
+    }
   };
 
   readonly #onData = (data: Buffer): void => {

@@ -89,6 +89,7 @@ function contentLength(raw: string): number {
 
 export class ResponseParser {
   readonly #maxHeaderBytes: number;
+  readonly #copyBelow: number;
   #sink: ParserSink | undefined;
   #state = State.Done;
   #noBody = false;
@@ -96,9 +97,16 @@ export class ResponseParser {
   #pending: Buffer | undefined;
   #remaining = 0;
   #received = false;
+  #views = 0;
+  #lastView: Buffer | undefined;
 
-  constructor(maxHeaderBytes: number) {
+  /**
+   * `copyBelow`: body pieces shorter than this are handed out as copies, not views, so the
+   * caller can reuse the memory of a read that carried only small pieces (0: never copy).
+   */
+  constructor(maxHeaderBytes: number, copyBelow = 0) {
     this.#maxHeaderBytes = maxHeaderBytes;
+    this.#copyBelow = copyBelow;
   }
 
   /** Expect a new response; `noBody` for a HEAD request. */
@@ -125,10 +133,25 @@ export class ResponseParser {
   }
 
   /**
+   * How many body views of the last `execute`'s `data` were handed out, and the last one. The
+   * parser itself never keeps a view of `data` past `execute` (unfinished lines and pieces
+   * below `copyBelow` are copied), so with no views out the caller may reuse `data` at once.
+   */
+  get views(): number {
+    return this.#views;
+  }
+
+  get lastView(): Buffer | undefined {
+    return this.#lastView;
+  }
+
+  /**
    * Consume `data`; returns how many bytes belonged to this response (less than
    * `data.length` only when the message completed inside it). Throws `InvalidResponse`.
    */
   execute(data: Buffer): number {
+    this.#views = 0;
+    this.#lastView = undefined;
     if (data.length > 0) this.#received = true;
     let at = 0;
     while (at < data.length) {
@@ -192,7 +215,15 @@ export class ResponseParser {
   }
 
   #body(data: Buffer, at: number, n: number): void {
-    if (n > 0) this.#sink?.onBody(at === 0 && n === data.length ? data : data.subarray(at, at + n));
+    if (n === 0) return;
+    if (n < this.#copyBelow) {
+      this.#sink?.onBody(Buffer.from(data.subarray(at, at + n)));
+      return;
+    }
+    const view = at === 0 && n === data.length ? data : data.subarray(at, at + n);
+    this.#views++;
+    this.#lastView = view;
+    this.#sink?.onBody(view);
   }
 
   #end(at: number): number {
@@ -209,6 +240,11 @@ export class ResponseParser {
     return { buf: Buffer.concat([p, data.subarray(at)]), from: p.length };
   }
 
+  /** Keep an unfinished line for the next chunk: a copy when it is a view of the socket's data. */
+  #keep(buf: Buffer, from: number): void {
+    this.#pending = from === 0 ? Buffer.from(buf) : buf;
+  }
+
   #head(data: Buffer, at: number): number {
     const { buf, from } = this.#gather(data, at);
     const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
@@ -216,7 +252,7 @@ export class ResponseParser {
       if (buf.length > this.#maxHeaderBytes) {
         throw new InvalidResponse(`response head larger than ${this.#maxHeaderBytes} bytes`);
       }
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     if (end + 4 > this.#maxHeaderBytes) {
@@ -273,7 +309,7 @@ export class ResponseParser {
     const nl = buf.indexOf(0x0a, from);
     if (nl < 0) {
       if (buf.length > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     if (nl + 1 > MAX_CHUNK_LINE) throw new InvalidResponse("chunk-size line too long");
@@ -307,7 +343,7 @@ export class ResponseParser {
     const end = buf.indexOf(CRLF2, Math.max(0, from - 3));
     if (end < 0) {
       if (buf.length > this.#maxHeaderBytes) throw new InvalidResponse("trailer section too large");
-      this.#pending = buf;
+      this.#keep(buf, from);
       return data.length;
     }
     parseHeaderLines(buf.toString("latin1", 0, end).split("\r\n"), 0, {});

@@ -7,6 +7,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import type { Http1Request, Queue } from "./request.js";
+import { takeSlab } from "./slabs.js";
 
 export interface PoolOptions {
   readonly connectTimeoutMs: number;
@@ -18,6 +19,8 @@ export interface PoolOptions {
 
 /** What a pool tells the backend owning it. */
 export interface PoolOwner {
+  /** The idle timer's clock (ms). */
+  now(): number;
   /** `conn` went idle: make sure an idle sweep will see it. */
   parked(conn: Connection): void;
   /** The pool has no connection and no waiting request left. */
@@ -72,7 +75,7 @@ export class OriginPool implements ConnectionOwner, Queue {
       conn.destroy();
       return;
     }
-    conn.park(limit);
+    conn.park(limit, this.#owner.now());
     this.#idle.push(conn);
     this.#owner.parked(conn);
   }
@@ -144,16 +147,28 @@ export class OriginPool implements ConnectionOwner, Queue {
       });
       ready = "secureConnect";
     } else {
-      socket = netConnect({ host, port: Number(t.port || 80) });
+      // Reads land in reusable slabs (slabs.ts) instead of a fresh buffer per read.
+      socket = netConnect({
+        host,
+        port: Number(t.port || 80),
+        onread: {
+          buffer: takeSlab,
+          callback: (n, slab) => {
+            conn.read(n, slab as Buffer);
+            return true;
+          },
+        },
+      });
       ready = "connect";
     }
     socket.setKeepAlive(true, 60_000);
-    const conn = new Connection(
+    const conn: Connection = new Connection(
       socket,
       this,
       this.#opts.maxHeaderBytes,
       this.#opts.connectTimeoutMs,
       ready,
+      t.protocol !== "https:",
     );
     this.#open.add(conn);
     return conn;
