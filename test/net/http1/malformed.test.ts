@@ -161,6 +161,29 @@ describe.each(BACKENDS)("NET-1 hostile responses over %s", (name) => {
     }
   });
 
+  it("NET-1 NET-12: a trailer section that never ends fails the body once past a limit, while the server keeps sending", async () => {
+    const backend = makeBackend(name);
+    const cap = 64 * 1024 * 1024;
+    try {
+      server().handle(async (_req, conn) => {
+        await conn.write(`${CHUNKED}2\r\nok\r\n0\r\n`);
+        const block = `x-t: ${"t".repeat(1017)}\r\n`.repeat(16);
+        while (!conn.gone && conn.written < cap) await conn.write(block);
+        await conn.end();
+      });
+      const conn = server()
+        .when(() => server().connections.length > 0)
+        .then(() => server().connections[0] as RawConn);
+      const err = await networkFailure(fetchAll(backend, server().url("/endless-trailer")));
+      const written = (await conn).written;
+      if (name === "http1") expect(err.message).toContain("invalid HTTP response");
+      expect(written).toBeLessThan(8 * 1024 * 1024);
+      await (await conn).closed;
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: a body longer than its content-length never leaks into the next response: the socket is dropped", async () => {
     const backend = makeBackend(name);
     try {
