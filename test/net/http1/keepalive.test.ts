@@ -3,6 +3,7 @@
  * idle sockets, the idle timeout, the per-origin socket cap and premature closes.
  */
 import { describe, expect, it } from "vitest";
+import { NetError } from "../../../src/core/errors.js";
 import {
   BACKENDS,
   fetchAll,
@@ -11,7 +12,7 @@ import {
   rawRequest,
   sequentialSockets,
 } from "./backends.js";
-import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
+import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
 
@@ -152,6 +153,52 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
       expect(server().connections.length).toBeLessThanOrEqual(2);
       expect(maxActive).toBeLessThanOrEqual(2);
       expect(server().requests).toHaveLength(10);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1 CORE-4: aborting a request queued behind the socket cap rejects it; the queue goes on", async () => {
+    const backend = makeBackend(name, { connections: 1 });
+    try {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      server().handle(async (req, conn) => {
+        if (req.target === "/first") await gate;
+        await conn.write(clResponse(`r${req.target}`));
+      });
+      const first = fetchAll(backend, server().url("/first"));
+      await server().when(() => server().requests.length === 1);
+      const queued = rawRequest(server().url("/queued"));
+      const queuedP = backend.request(queued);
+      queuedP.catch(() => {});
+      const third = fetchAll(backend, server().url("/third"));
+      queued.abort();
+      const err = await queuedP.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NetError);
+      release();
+      expect((await first).body).toBe("r/first");
+      expect((await third).body).toBe("r/third");
+      expect(server().requests.map((r) => r.target)).toEqual(["/first", "/third"]);
+      expect(server().open.length).toBeLessThanOrEqual(1);
+      expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1 NET-3: a refused connection fails with a retryable Network error", async () => {
+    const backend = makeBackend(name);
+    try {
+      const closed = await RawServer.start();
+      const url = closed.url("/nobody");
+      await closed.close();
+      await networkFailure(fetchAll(backend, url));
     } finally {
       await backend.close();
     }
