@@ -165,4 +165,68 @@ describe.each(BACKENDS)("NET-1 framing over %s", (name) => {
       await backend.close();
     }
   });
+
+  for (const [title, bytes, body] of [
+    [
+      "a content-length with leading zeros",
+      "HTTP/1.1 200 OK\r\ncontent-length: 0003\r\n\r\nabc",
+      "abc",
+    ],
+    [
+      "a status line without a reason phrase",
+      "HTTP/1.1 200\r\ncontent-length: 3\r\n\r\nabc",
+      "abc",
+    ],
+    [
+      "a status line with an empty reason phrase",
+      "HTTP/1.1 200 \r\ncontent-length: 3\r\n\r\nabc",
+      "abc",
+    ],
+    [
+      "transfer-encoding in capitals",
+      "HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: CHUNKED\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+      "abc",
+    ],
+    ["content-length 0", "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n", ""],
+    [
+      "a 304 with transfer-encoding chunked",
+      "HTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked\r\n\r\n",
+      "",
+    ],
+    ["an unknown status 600", "HTTP/1.1 600 Odd\r\ncontent-length: 3\r\n\r\nabc", "abc"],
+  ] as const) {
+    it(`NET-1: ${title} is read and the socket stays usable`, async () => {
+      const backend = makeBackend(name);
+      try {
+        server().handle((req, conn) =>
+          conn.write(req.target === "/v" ? bytes : clResponse("after")),
+        );
+        expect((await fetchAll(backend, server().url("/v"))).body).toBe(body);
+        expect((await fetchAll(backend, server().url("/after"))).body).toBe("after");
+        expect(server().connections[0]?.isClosed).toBe(false);
+        if (name === "http1") expect(server().connections).toHaveLength(1);
+      } finally {
+        await backend.close();
+      }
+    });
+  }
+
+  it("NET-1: a HEAD answered with transfer-encoding chunked has no body", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((req, conn) =>
+        conn.write(
+          req.method === "HEAD"
+            ? "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+            : clResponse("after"),
+        ),
+      );
+      expect((await fetchAll(backend, server().url("/h"), "HEAD")).body).toBe("");
+      expect((await fetchAll(backend, server().url("/after"))).body).toBe("after");
+      // undici closes every socket after a HEAD (see above); ours keeps it.
+      if (name === "http1") expect(server().connections).toHaveLength(1);
+    } finally {
+      await backend.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
+import { NetError } from "../../../src/core/errors.js";
 import { BACKENDS, fetchAll, makeBackend, networkFailure } from "./backends.js";
 import { clResponse, RawServer, useRawServer } from "./raw-server.js";
 
@@ -36,6 +37,57 @@ describe.each(BACKENDS)("NET-1 headers over %s", (name) => {
       await backend.close();
     }
   });
+
+  it("NET-1: optional whitespace around header values is not part of the value", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) =>
+        conn.write(
+          "HTTP/1.1 200 OK\r\nx-a:   b c  \r\nx-e:\r\nx-t:\tv\t\r\ncontent-length: 0\r\n\r\n",
+        ),
+      );
+      const { res } = await fetchAll(backend, server().url("/ows"));
+      if (name === "undici") {
+        // undici (llhttp) drops the leading whitespace but keeps the trailing one.
+        expect([res.headers["x-a"], res.headers["x-e"], res.headers["x-t"]]).toEqual([
+          "b c  ",
+          "",
+          "v\t",
+        ]);
+      } else {
+        expect([res.headers["x-a"], res.headers["x-e"], res.headers["x-t"]]).toEqual([
+          "b c",
+          "",
+          "v",
+        ]);
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
+  for (const [title, headers] of [
+    ["a CRLF in a value", { "x-a": "1\r\nx-injected: 1" }],
+    ["a bare LF in a value", { "x-a": "1\nx-injected: 1" }],
+    ["a NUL in a value", { "x-a": "a\0b" }],
+    ["a space in a name", { "bad name": "v" }],
+  ] as const) {
+    it(`NET-1: a caller header with ${title} is refused (Unsupported) before any byte is sent`, async () => {
+      const backend = makeBackend(name);
+      try {
+        server().handle((_req, conn) => conn.write(clResponse("ok")));
+        const err = await fetchAll(backend, server().url("/inject"), "GET", headers).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(NetError);
+        expect((err as NetError).kind).toBe("Unsupported");
+        expect(server().requests).toHaveLength(0);
+      } finally {
+        await backend.close();
+      }
+    });
+  }
 
   for (const method of ["GET", "HEAD"] as const) {
     it(`NET-1 NET-7: a ${method} sends its target, host with the port, the caller's headers, and no body`, async () => {

@@ -57,7 +57,30 @@ const HOSTILE: Hostile[] = [
     bytes: `${OK}transfer-encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
     undici: { accepts: "abc", needsEof: false },
   },
+  {
+    title: "a content-length past 2^53",
+    bytes: `${OK}content-length: 9007199254740993\r\n\r\nabc`,
+    undici: "waitsForMore",
+  },
+  {
+    title: "transfer-encoding: chunked applied twice",
+    bytes: `${OK}transfer-encoding: chunked, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`,
+    undici: { accepts: "abc", needsEof: false },
+  },
+  {
+    title: "an HTTP version other than 1.x",
+    bytes: "HTTP/2.0 200 OK\r\ncontent-length: 3\r\n\r\nabc",
+    undici: { accepts: "abc", needsEof: false },
+  },
+  { title: "a status code below 100", bytes: "HTTP/1.1 099 Low\r\ncontent-length: 3\r\n\r\nabc" },
+  {
+    title: "a 101 protocol switch nobody asked for",
+    bytes: "HTTP/1.1 101 Switching Protocols\r\nupgrade: x\r\nconnection: upgrade\r\n\r\nraw",
+  },
   { title: "a non-hex chunk size", bytes: `${CHUNKED}zz\r\nabc\r\n0\r\n\r\n` },
+  { title: "a negative chunk size", bytes: `${CHUNKED}-3\r\nabc\r\n0\r\n\r\n` },
+  { title: "a 0x-prefixed chunk size", bytes: `${CHUNKED}0x3\r\nabc\r\n0\r\n\r\n` },
+  { title: "an empty chunk-size line", bytes: `${CHUNKED}\r\nabc\r\n0\r\n\r\n` },
   {
     title: "a chunk size of 2^53 (past the safe integers)",
     bytes: `${CHUNKED}20000000000000\r\nabc\r\n0\r\n\r\n`,
@@ -72,6 +95,7 @@ const HOSTILE: Hostile[] = [
     title: "a header line without a colon",
     bytes: `${OK}x-bad header\r\ncontent-length: 0\r\n\r\n`,
   },
+  { title: "a header line with an empty name", bytes: `${OK}: v\r\ncontent-length: 0\r\n\r\n` },
   { title: "a space before a header's colon", bytes: `${OK}x-a : b\r\ncontent-length: 0\r\n\r\n` },
   { title: "an obs-fold line (space)", bytes: `${OK}x-a: b\r\n c\r\ncontent-length: 0\r\n\r\n` },
   { title: "an obs-fold line (tab)", bytes: `${OK}x-a: b\r\n\tc\r\ncontent-length: 0\r\n\r\n` },
