@@ -71,6 +71,9 @@ export function checkRange(
         status,
       });
     }
+    // 204 and 304 never have a body, whatever content-length says (RFC 9110 8.6).
+    if (status === 204 || status === 304)
+      return { status, partial: false, expectedLength: 0, total: 0 };
     return { status, partial: false, expectedLength: length ?? null, total: length ?? null };
   }
   if (status === 200) {

@@ -104,7 +104,7 @@ export function recorder(): { log: Logged[]; observer: NetObserver; hooks: () =>
   };
 }
 
-export const BACKENDS = ["undici", "fetch"] as const;
+export const BACKENDS = ["http1", "undici", "fetch"] as const;
 
 /**
  * One fault server for a test file: started before all tests, its faults cleared after each,

@@ -97,11 +97,21 @@ export class Connection implements Carrier {
     this.socket.resume();
   }
 
-  destroy(): void {
+  /**
+   * Tear the socket down. A request still attached (waiting for its head or mid-body) fails
+   * with `reason`, else with a Network error: nothing is left pending (CORE-4).
+   */
+  destroy(reason?: unknown): void {
     if (this.#gone) return;
     this.#gone = true;
+    const req = this.#req;
     this.#req = undefined;
     this.socket.destroy();
+    if (req !== undefined) {
+      req.fail(
+        reason ?? new NetError("Network", `connection closed: ${req.url}`, { url: req.url }),
+      );
+    }
     this.#owner.closed(this);
   }
 

@@ -8,11 +8,9 @@
  * are bounded by `maxHeaderBytes`, a chunk-size line by `MAX_CHUNK_LINE`, so a hostile peer
  * can make it hold at most that many bytes.
  */
+import { hasControl, InvalidResponse, parseFields, parseHead } from "./head.js";
 
-/** A framing the parser will not read: the response fails and its socket is dropped. */
-export class InvalidResponse extends Error {
-  override readonly name = "InvalidResponse";
-}
+export { InvalidResponse } from "./head.js";
 
 /** What a parsed response head carries. Header names lower-cased, repeats joined ", ". */
 export interface ResponseHead {
@@ -33,13 +31,6 @@ export interface ParserSink {
 /** Chunk-size line incl. extensions. */
 const MAX_CHUNK_LINE = 4096;
 const CRLF2 = Buffer.from("\r\n\r\n", "latin1");
-/** An RFC 9110 token (header names). */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Field values: visible ASCII, obs-text, space and tab only (no CR, LF, NUL or other controls). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
-export const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\x00-\x08\x0a-\x1f\x7f]*)?$/;
 const DIGITS = /^\d+$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]+)[ \t]*(?:;.*)?$/;
 
@@ -52,23 +43,6 @@ enum State {
   Trailers = 5,
   UntilClose = 6,
   Done = 7,
-}
-
-function parseHeaderLines(lines: string[], from: number, into: Record<string, string>): void {
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const c0 = line.charCodeAt(0);
-    if (c0 === 0x20 || c0 === 0x09) throw new InvalidResponse("obsolete line folding in a header");
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new InvalidResponse("header line without a name and colon");
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new InvalidResponse(`invalid header name ${JSON.stringify(name)}`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-    if (BAD_VALUE.test(value)) throw new InvalidResponse(`control character in header ${name}`);
-    const key = name.toLowerCase();
-    const prev = into[key];
-    into[key] = prev === undefined ? value : `${prev}, ${value}`;
-  }
 }
 
 /** The one content-length of a head: repeats (header or list) must all agree. */
@@ -265,14 +239,7 @@ export class ResponseParser {
   }
 
   #onHead(text: string): void {
-    const lines = text.split("\r\n");
-    const m = STATUS_LINE.exec(lines[0] as string);
-    if (m === null)
-      throw new InvalidResponse(`bad status line ${JSON.stringify(lines[0]?.slice(0, 80))}`);
-    const status = Number(m[2]);
-    if (status < 100) throw new InvalidResponse(`bad status code ${status}`);
-    const headers: Record<string, string> = {};
-    parseHeaderLines(lines, 1, headers);
+    const { minor, status, headers } = parseHead(text);
     if (status < 200) {
       if (status === 101) throw new InvalidResponse("unexpected protocol switch (101)");
       return; // interim response: the real one follows
@@ -281,7 +248,7 @@ export class ResponseParser {
     const cl = headers["content-length"];
     const conn = headers.connection;
     const keepAlive =
-      m[1] === "1" && (conn === undefined || !/(?:^|,)\s*close\s*(?:,|$)/i.test(conn));
+      minor === 1 && (conn === undefined || !/(?:^|,)\s*close\s*(?:,|$)/i.test(conn));
     this.#sink?.onHead({ status, headers, keepAlive });
     if (this.#noBody || status === 204 || status === 304) {
       this.#end(0);
@@ -317,7 +284,7 @@ export class ResponseParser {
     this.#pending = undefined;
     const line = buf.toString("latin1", 0, nl - 1);
     const m = CHUNK_SIZE.exec(line);
-    if (m === null || BAD_VALUE.test(line)) {
+    if (m === null || hasControl(line)) {
       throw new InvalidResponse(`invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
     }
     const size = Number.parseInt(m[1] as string, 16);
@@ -346,7 +313,7 @@ export class ResponseParser {
       this.#keep(buf, from);
       return data.length;
     }
-    parseHeaderLines(buf.toString("latin1", 0, end).split("\r\n"), 0, {});
+    parseFields(buf.toString("latin1", 0, end), 0, {});
     this.#pending = undefined;
     return this.#end(at + (end + 4 - from));
   }

@@ -114,7 +114,7 @@ export class OriginPool implements ConnectionOwner, Queue {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const req of waiting) req.fail(err);
-    for (const conn of [...this.#open]) conn.destroy();
+    for (const conn of [...this.#open]) conn.destroy(err);
   }
 
   #idleLimit(conn: Connection): number {

@@ -8,7 +8,8 @@
 import { NetError } from "../../core/errors.js";
 import { BodyChannel } from "../body-channel.js";
 import type { RawRequest } from "../types.js";
-import { BAD_VALUE, type ParserSink, type ResponseHead, TOKEN } from "./parser.js";
+import { hasControl, isToken } from "./head.js";
+import type { ParserSink, ResponseHead } from "./parser.js";
 
 /** What the request needs from the connection carrying it. */
 export interface Carrier {
@@ -47,7 +48,7 @@ export function serializeHead(req: RawRequest): string {
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name] as string;
-    if (!TOKEN.test(name) || BAD_VALUE.test(value)) {
+    if (!isToken(name) || hasControl(value)) {
       throw new NetError(
         "Unsupported",
         `invalid request header ${JSON.stringify(name)}: ${req.url}`,
