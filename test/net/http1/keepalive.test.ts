@@ -110,6 +110,23 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
     }
   });
 
+  it("NET-1: the stale-socket retry happens once: a retried GET whose fresh socket also closes unanswered fails with a Network error", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle(async (req, conn) => {
+        if (req.target === "/warm") await conn.write(clResponse("warm"));
+        else conn.destroy();
+      });
+      expect((await fetchAll(backend, server().url("/warm"))).body).toBe("warm");
+      await networkFailure(fetchAll(backend, server().url("/doomed")));
+      const tries = server().requests.filter((r) => r.target === "/doomed").length;
+      // Ours: the reused socket, then one fresh socket. undici: no retry at all.
+      expect(tries).toBe(name === "http1" ? 2 : 1);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: a fresh socket the server closes before any response byte fails the request with a Network error (no retry)", async () => {
     const backend = makeBackend(name);
     try {
