@@ -41,40 +41,58 @@ async function quiet(progress: () => number, turns: number): Promise<void> {
 }
 
 describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
-  it("NET-1 NET-12: a reader that stops reading stops the socket reading (bounded read-ahead); every byte arrives once it reads on", async () => {
-    const TOTAL = 48 * 1024 * 1024;
-    const backend = makeBackend(name);
-    let sent = 0;
-    let done = false;
-    try {
-      server().handle(async (_req, conn) => {
-        const block = Buffer.alloc(64 * 1024, 7);
-        conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${TOTAL}\r\n\r\n`);
-        while (sent < TOTAL && !conn.gone) {
-          sent += block.length;
-          if (!conn.socket.write(block)) {
-            await Promise.race([once(conn.socket, "drain"), conn.closed]);
+  for (const framing of ["content-length", "chunked", "close-delimited"] as const) {
+    it(`NET-1 NET-12: a reader that stops reading stops the socket reading (bounded read-ahead, ${framing}); every byte arrives once it reads on`, async () => {
+      const TOTAL = 48 * 1024 * 1024;
+      const backend = makeBackend(name);
+      let sent = 0;
+      let done = false;
+      try {
+        server().handle(async (_req, conn) => {
+          const block = Buffer.alloc(64 * 1024, 7);
+          const piece =
+            framing === "chunked"
+              ? Buffer.concat([
+                  Buffer.from(`${block.length.toString(16)}\r\n`),
+                  block,
+                  Buffer.from("\r\n"),
+                ])
+              : block;
+          const head =
+            framing === "content-length"
+              ? `content-length: ${TOTAL}\r\n`
+              : framing === "chunked"
+                ? "transfer-encoding: chunked\r\n"
+                : "";
+          conn.socket.write(`HTTP/1.1 200 OK\r\n${head}\r\n`);
+          while (sent < TOTAL && !conn.gone) {
+            sent += block.length;
+            if (!conn.socket.write(piece)) {
+              await Promise.race([once(conn.socket, "drain"), conn.closed]);
+            }
           }
-        }
-        done = true;
-      });
-      const res = await backend.request(rawRequest(server().url("/big")));
-      const it = res.body[Symbol.asyncIterator]();
-      const first = await it.next();
-      expect(first.done).toBe(false);
-      // Nobody reads now: the server's writes must stop draining well before the end.
-      await quiet(() => sent, 20);
-      expect(done).toBe(false);
-      expect(sent).toBeLessThan(16 * 1024 * 1024);
-      let got = first.value?.length ?? 0;
-      for (let r = await it.next(); !r.done; r = await it.next()) got += r.value.length;
-      expect(got).toBe(TOTAL);
-      expect(done).toBe(true);
-      await res.dispose();
-    } finally {
-      await backend.close();
-    }
-  });
+          if (framing === "chunked") conn.socket.write("0\r\n\r\n");
+          if (framing === "close-delimited") conn.socket.end();
+          done = true;
+        });
+        const res = await backend.request(rawRequest(server().url("/big")));
+        const it = res.body[Symbol.asyncIterator]();
+        const first = await it.next();
+        expect(first.done).toBe(false);
+        // Nobody reads now: the server's writes must stop draining well before the end.
+        await quiet(() => sent, 20);
+        expect(done).toBe(false);
+        expect(sent).toBeLessThan(16 * 1024 * 1024);
+        let got = first.value?.length ?? 0;
+        for (let r = await it.next(); !r.done; r = await it.next()) got += r.value.length;
+        expect(got).toBe(TOTAL);
+        expect(done).toBe(true);
+        await res.dispose();
+      } finally {
+        await backend.close();
+      }
+    });
+  }
 
   it("NET-1 BENCH-5: chunks a reader keeps are never overwritten by later reads; chunks given back (core giveBack) leave every later byte intact", async () => {
     const SIZE = 4 * 1024 * 1024;
