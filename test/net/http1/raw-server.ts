@@ -141,7 +141,7 @@ export class RawServer {
     return this.connections.filter((c) => !c.isClosed);
   }
 
-  /** Resolves once `cond()` holds; re-checked after every connection, request and close. */
+  /** Resolves once `cond()` holds; re-checked after every connection, data, request and close. */
   async when(cond: () => boolean): Promise<void> {
     while (!cond()) await new Promise<void>((r) => this.#waiters.push(r));
   }
@@ -175,6 +175,7 @@ export class RawServer {
     let chain: Promise<void> = Promise.resolve();
     socket.on("data", (d: Buffer) => {
       conn.received = Buffer.concat([conn.received, d]);
+      this.#notify();
       pending = Buffer.concat([pending, d]);
       for (;;) {
         const end = pending.indexOf("\r\n\r\n");

@@ -4,9 +4,17 @@
  */
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NetError } from "../../../src/core/errors.js";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
-import { BACKENDS, fetchAll, makeBackend, networkFailure } from "./backends.js";
-import { clResponse, RawServer } from "./raw-server.js";
+import {
+  BACKENDS,
+  fetchAll,
+  makeBackend,
+  networkFailure,
+  openSockets,
+  rawRequest,
+} from "./backends.js";
+import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
 import { type KeyPair, selfSigned } from "./tls-fixture.js";
 
 // Dual-stack when there is an IPv6 loopback, so "localhost" works whichever family it
@@ -95,6 +103,55 @@ describe.each(BACKENDS)("NET-1 TLS over %s", (name) => {
       const err = await networkFailure(fetchAll(backend, url("localhost", "/x")));
       expect(err.message).toMatch(/certificate/i);
       expect(server.requests).toHaveLength(0);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
+describe.each(BACKENDS)("NET-1 TLS handshake that never completes over %s", (name) => {
+  // A plain TCP listener: it takes the ClientHello and never answers.
+  const silent = useRawServer();
+
+  it("NET-1 CORE-4: an abort during the TLS handshake rejects the request and closes the socket", async () => {
+    // undici gets a short connect timeout: it is what finally closes its socket (below).
+    const backend = makeBackend(name, name === "undici" ? { connectTimeoutMs: 300 } : {});
+    try {
+      const req = rawRequest(`https://localhost:${silent().port}/never`);
+      const p = backend.request(req);
+      p.catch(() => {});
+      await silent().when(() => (silent().connections[0]?.received.length ?? 0) > 0);
+      req.abort();
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NetError);
+      const conn = silent().connections[0] as RawConn;
+      if (name === "undici") {
+        // Measured (not asserted: it races the timer): undici fails the request at once, but
+        // its handshaking socket outlives the abort and even close() (Agent.destroy); only the
+        // connect timeout ends it. Ours closes it on the abort (default 30 s connect timeout).
+        await backend.close();
+      }
+      await conn.closed;
+      expect(openSockets(backend) ?? 0).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1 NET-2: connectTimeoutMs bounds a TLS handshake that never completes (retryable NetError, socket closed)", async () => {
+    const backend = makeBackend(name, { connectTimeoutMs: 200 });
+    try {
+      const err = await fetchAll(backend, `https://localhost:${silent().port}/never`).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(NetError);
+      expect((err as NetError).retryable).toBe(true);
+      await silent().connections[0]?.closed;
+      expect(openSockets(backend) ?? 0).toBe(0);
     } finally {
       await backend.close();
     }
