@@ -71,6 +71,34 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
     }
   });
 
+  it("NET-1 CORE-4: an idle socket the server resets (RST) is dropped without an unhandled error; the next GET succeeds over a new socket", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle(async (req, conn) => {
+        await conn.write(clResponse(`got ${req.target}`));
+      });
+      expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
+      const idle = server().connections[0] as RawConn;
+      idle.socket.resetAndDestroy();
+      await idle.closed;
+      // Whether or not the client has read the RST yet, a GET must not fail on it.
+      const next = fetchAll(backend, server().url("/b"));
+      if (name === "undici") {
+        // undici may dispatch before it reads the RST and then surfaces ECONNRESET (racy).
+        await next.then(
+          ({ body }) => expect(body).toBe("got /b"),
+          async (e: unknown) => {
+            expect((await networkFailure(Promise.reject(e))).message).toContain("ECONNRESET");
+          },
+        );
+        return;
+      }
+      expect((await next).body).toBe("got /b");
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: a reused socket the server closes without answering (the stale-socket race) is retried once on a new socket for a GET", async () => {
     const backend = makeBackend(name);
     try {
