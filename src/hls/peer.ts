@@ -6,6 +6,7 @@
 import { CancelToken } from "../core/cancel.js";
 import { type Clock, systemClock, type Timer } from "../core/clock.js";
 import { errorInfo, NetError, PlectrumError } from "../core/errors.js";
+import { giveBack } from "../core/lending.js";
 import type { FetchCmd, Peer, PollResult, Priority } from "../dl/types.js";
 import type { EventBus } from "../events/bus.js";
 import type { VariantInfo } from "../events/domains/abr.js";
@@ -541,7 +542,7 @@ export class HlsPeer {
       this.#failSlot(slot, new SegmentError(slot.url, err.message, { cause: err }), err);
       return;
     }
-    const body = concat(chunks);
+    const body = gather(chunks);
     this.networkBytes += body.byteLength;
     void this.#commit(slot, body);
   }
@@ -982,8 +983,12 @@ export class HlsPeer {
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
+/**
+ * One segment's bytes in a buffer of their own, then the chunks given back (core lending): a
+ * transport may have lent their memory (a 256 KiB socket slab per large read), and a segment
+ * kept for the export or the reader must neither pin it nor see it reused (BENCH-5).
+ */
+function gather(chunks: readonly Uint8Array[]): Uint8Array {
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const out = new Uint8Array(total);
   let off = 0;
@@ -991,6 +996,7 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
     out.set(c, off);
     off += c.byteLength;
   }
+  for (const c of chunks) giveBack(c);
   return out;
 }
 

@@ -211,7 +211,11 @@ export class DiskBackend implements Backend {
     try {
       // A recursive mkdir per claim cost ~0.3 ms of event loop per HLS segment: skip it for
       // a directory made before; if it was removed since, the claim fails ENOENT: redo once.
-      if (!this.#madeDirs.has(dir)) await this.#makeDir(dir);
+      // The first claim in a directory also removes claim temps left by crashed claimants.
+      if (!this.#madeDirs.has(dir)) {
+        await this.#makeDir(dir);
+        await this.#locks.sweepClaimTemps(dir);
+      }
       if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
         throw new StoreError("PathConflict", `${key} is a directory of another resource`);
       try {
@@ -420,7 +424,7 @@ export class DiskBackend implements Backend {
       }
       for (const tmp of scan.temps) {
         const age = Date.now() - (statSync(tmp, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-        if (age < 60_000) continue;
+        if (age < 60_000 && !this.#locks.staleClaimTemp(tmp)) continue;
         await unlinkQuiet(tmp);
         removedFiles++;
       }

@@ -1,15 +1,21 @@
 /**
- * Writer claims across processes (STORE-2): `<path>.lock` created with O_EXCL holding
- * `{pid, host, token}`. A lock whose owner is dead (same host, `kill(pid, 0)` = ESRCH; or our
- * own pid with a token this process never issued, i.e. a previous incarnation) is stale and is
- * taken over. Take-overs are serialised through `<path>.lock.tmp` (same content) so two
- * claimants can never both delete and recreate the lock; a guard left by a dead claimant is
- * itself stale at once, any guard after 10 s.
+ * Writer claims across processes (STORE-2): `<path>.lock` holding `{pid, host, token}`, made
+ * whole before it exists: the claim is written into a unique temp file
+ * (`<path>.lock.<pid>.<hex>.tmp`), datasynced, then hard-linked to `<path>.lock` (EEXIST =
+ * taken) and the temp unlinked. So a lock file is never empty or half-written, and a lock
+ * whose content does not parse is garbage (stale), not a claim in progress. A lock whose
+ * owner is dead (same host, `kill(pid, 0)` = ESRCH; or our own pid with a token this process
+ * never issued, i.e. a previous incarnation) is stale and is taken over. Take-overs are
+ * serialised through `<path>.lock.tmp` (same content, made the same way) so two claimants can
+ * never both delete and recreate the lock; a guard left by a dead claimant is itself stale at
+ * once, any guard after 10 s. A claim temp left by a crashed claimant is never read as a lock
+ * (it ends in `.tmp`); `sweepClaimTemps` / `staleClaimTemp` remove it.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { readFile, unlink, writeFile } from "node:fs/promises";
+import { link, open, readdir, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
+import { join } from "node:path";
 
 interface Owner {
   pid: number;
@@ -17,10 +23,15 @@ interface Owner {
   token: string;
 }
 
-/** A take-over guard older than this belongs to a claimant that crashed mid-take-over. */
+/**
+ * A take-over guard older than this belongs to a claimant that crashed mid-take-over; a claim
+ * temp older than this was left by a crash (a live one exists for one write + datasync + link).
+ */
 const GUARD_STALE_MS = 10_000;
-/** A lock with unreadable content younger than this is probably still being written. */
-const FRESH_MS = 2_000;
+/** Claim temp files: `<target>.<pid>.<8 hex>.tmp`, target = `<name>.lock` or its guard. */
+const CLAIM_TEMP = /\.lock(?:\.tmp)?\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** Times a claim is re-tried when a sweeper removed its temp before the link (harmless). */
+const LINK_RETRIES = 3;
 
 const HOST = hostname();
 
@@ -61,14 +72,16 @@ export class LockTable {
   /** True when `lockPath` is held by a live owner (this process included). */
   isHeld(lockPath: string): boolean {
     const text = readQuiet(lockPath);
-    return text !== undefined && this.#heldBy(lockPath, text);
+    return text !== undefined && this.#heldBy(text);
   }
 
-  /** Whether `text`, read from `path`, names a live owner (or is too fresh to judge). */
-  #heldBy(path: string, text: string): boolean {
+  /**
+   * Whether `text` names a live owner. Content that does not parse is garbage, never a claim
+   * being written (a lock appears only whole, by `link`), so it holds nothing.
+   */
+  #heldBy(text: string): boolean {
     const owner = parseOwner(text);
-    if (owner === undefined) return ageMs(path) < FRESH_MS;
-    return this.#alive(owner);
+    return owner !== undefined && this.#alive(owner);
   }
 
   async acquire(lockPath: string): Promise<string | undefined> {
@@ -93,13 +106,13 @@ export class LockTable {
     const guard = `${lockPath}.tmp`;
     if (!(await this.#enterGuard(guard, body))) return false;
     try {
-      // The guard stops other take-overs, not a plain O_EXCL create where no lock is: so a
+      // The guard stops other take-overs, not a plain claim (link) where no lock is: so a
       // lock is removed only when it exists and is judged stale here, never "whatever is
       // there now" (the owner may have released it and another claimant created a fresh one
       // since our first look).
       const text = readQuiet(lockPath);
       if (text !== undefined) {
-        if (this.#heldBy(lockPath, text)) return false;
+        if (this.#heldBy(text)) return false;
         await unlinkQuiet(lockPath);
       }
       return await createExclusive(lockPath, body);
@@ -121,7 +134,7 @@ export class LockTable {
       if (!(await this.#enterGuard(guard, body))) return false;
       try {
         const text = readQuiet(lockPath);
-        if (text === undefined || this.#heldBy(lockPath, text)) return false;
+        if (text === undefined || this.#heldBy(text)) return false;
         await unlinkQuiet(lockPath);
         return true;
       } finally {
@@ -142,10 +155,45 @@ export class LockTable {
     if (await createExclusive(guard, body)) return true;
     const text = readQuiet(guard);
     if (text !== undefined) {
-      if (this.#heldBy(guard, text) && ageMs(guard) < GUARD_STALE_MS) return false;
+      if (this.#heldBy(text) && ageMs(guard) < GUARD_STALE_MS) return false;
       if (readQuiet(guard) === text) await unlinkQuiet(guard);
     }
     return await createExclusive(guard, body);
+  }
+
+  /**
+   * Whether the claim temp at `path` was left by a crashed claimant: its content names a dead
+   * owner, or (crashed before its write) the pid in its name is dead, or it is older than a
+   * live claimant keeps one. Removing a live claimant's temp by mistake costs it a retry only
+   * (its `link` fails ENOENT and it writes a new temp), never a wrong lock.
+   */
+  staleClaimTemp(path: string): boolean {
+    const m = CLAIM_TEMP.exec(path);
+    if (m === null) return false;
+    const text = readQuiet(path);
+    if (text === undefined) return false;
+    if (ageMs(path) >= GUARD_STALE_MS) return true;
+    const owner = parseOwner(text);
+    if (owner !== undefined) return !this.#alive(owner);
+    const pid = Number(m[1]);
+    return pid !== process.pid && !pidAlive(pid);
+  }
+
+  /**
+   * Remove the stale claim temps in `dir` (a directory's first claim in this process). Best
+   * effort: a temp that cannot be listed or removed is left for gc, never fails the claim.
+   */
+  async sweepClaimTemps(dir: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return; // gone or unreadable: nothing to sweep here
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (this.staleClaimTemp(path)) await unlink(path).catch(() => {});
+    }
   }
 
   /** Remove our lock (only if it is still ours). */
@@ -176,13 +224,38 @@ function ageMs(path: string): number {
   }
 }
 
+/**
+ * Create `path` holding `body` unless it exists, never visible partly written: write a unique
+ * temp, datasync it, `link` it to `path` (atomic; EEXIST = taken), unlink the temp.
+ */
 async function createExclusive(path: string, body: string): Promise<boolean> {
-  try {
-    await writeFile(path, body, { flag: "wx" });
-    return true;
-  } catch (err) {
-    if (errCode(err) === "EEXIST") return false;
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    let made = false;
+    try {
+      const fh = await open(temp, "wx");
+      made = true;
+      try {
+        await fh.writeFile(body);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        await link(temp, path);
+        return true;
+      } catch (err) {
+        if (errCode(err) === "EEXIST") return false;
+        // The temp vanished before the link (a sweeper judged it stale): write a new one. If
+        // the directory is gone instead, the next open fails ENOENT and that is thrown.
+        if (errCode(err) !== "ENOENT" || attempt >= LINK_RETRIES) throw err;
+      }
+    } catch (err) {
+      // A temp name taken already (astronomically rare): draw another.
+      if (made || errCode(err) !== "EEXIST" || attempt >= LINK_RETRIES) throw err;
+    } finally {
+      if (made) await unlinkQuiet(temp);
+    }
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Write-behind for one `.part` (BENCH-3): contiguous chunks are coalesced into batches of up to
  * `BATCH_BYTES` and each batch is written with ONE positional `writev`, at most `MAX_WRITES` in
- * flight. A batch is closed when it is full, when the next chunk is not contiguous, or at the
- * end of the event-loop turn in which its first chunk arrived (so a slow stream lands each
- * chunk one loop turn after it arrived: readers never wait for a batch to fill). `landed` is
- * called only after a batch's bytes are written (STORE-3: the index never runs ahead of disk).
+ * flight. A batch is closed when it is full or when the next chunk is not contiguous; once the
+ * event-loop turn in which its first chunk arrived has ended, it is written as soon as no write
+ * is in flight. So a slow stream lands each chunk one loop turn after it arrived (readers never
+ * wait for a batch to fill), while a fast one, whose writes keep the disk busy, keeps filling
+ * the batch meanwhile (fewer, larger writes). `landed` is called only after a batch's bytes are
+ * written (STORE-3: the index never runs ahead of disk).
  */
 import { giveBack } from "../core/lending.js";
 import type { BytesFile } from "./backend.js";
@@ -45,6 +47,8 @@ export class WriteQueue {
   /** Bytes appended and not yet landed (or dropped after a failure). */
   #queued = 0;
   #turnScheduled = false;
+  /** The open batch's loop turn has ended: write it as soon as a write slot is free. */
+  #due = false;
   #failure: unknown;
   /** `flush()` callers: wake when nothing is queued. */
   #idle: Array<() => void> = [];
@@ -76,7 +80,7 @@ export class WriteQueue {
       b.chunks.push(bytes);
       b.end += n;
     } else {
-      if (b !== undefined) this.#ready.push(b);
+      if (b !== undefined) this.#closeOpen();
       b = { start: offset, end: offset + n, chunks: [bytes], handedOver: undefined };
       this.#open = b;
     }
@@ -86,13 +90,15 @@ export class WriteQueue {
     }
     this.#queued += n;
     if (b.end - b.start >= BATCH_BYTES || b.chunks.length >= MAX_CHUNKS) {
-      this.#ready.push(b);
-      this.#open = undefined;
-    } else if (!this.#turnScheduled) {
+      this.#closeOpen();
+    } else if (!this.#turnScheduled && !this.#due) {
+      // A due batch waits for the disk, not for a turn: no callback per chunk meanwhile.
       this.#turnScheduled = true;
       later(() => {
         this.#turnScheduled = false;
-        this.#closeOpen();
+        if (this.#open === undefined) return;
+        this.#due = true;
+        this.#pump();
       });
     }
     this.#pump();
@@ -108,6 +114,7 @@ export class WriteQueue {
   }
 
   #closeOpen(): void {
+    this.#due = false;
     if (this.#open === undefined) return;
     this.#ready.push(this.#open);
     this.#open = undefined;
@@ -116,10 +123,19 @@ export class WriteQueue {
 
   #pump(): void {
     while (this.#writing < MAX_WRITES) {
-      const b = this.#ready.shift();
+      const b = this.#ready.shift() ?? this.#takeDue();
       if (b === undefined) return;
       this.#write(b);
     }
+  }
+
+  /** The open batch once its loop turn has ended (it kept growing while the slots were busy). */
+  #takeDue(): Batch | undefined {
+    if (!this.#due || this.#writing > 0) return undefined;
+    const b = this.#open;
+    this.#open = undefined;
+    this.#due = false;
+    return b;
   }
 
   #write(b: Batch): void {
@@ -164,6 +180,7 @@ export class WriteQueue {
     }
     this.#ready.length = 0;
     this.#open = undefined;
+    this.#due = false;
   }
 }
 

@@ -1,7 +1,9 @@
 /** STORE-2 across processes: a live owner's claim holds; a SIGKILLed owner's lock is taken over. */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { hostname } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DiskStore } from "../../src/store/disk-store.js";
@@ -77,7 +79,7 @@ describe("STORE-2 claims across processes", () => {
     }
   });
 
-  it("STORE-2: a lock naming a dead pid is stale, as is our pid with an unknown token, or a dead take-over guard", async () => {
+  it("STORE-2: a lock naming a dead pid is stale, as is our pid with an unknown token, unparsable content, or a dead take-over guard", async () => {
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
     const store = await DiskStore.open({ root: dir });
     const r = await (await store.asset(URL_)).resource(URL_);
@@ -85,6 +87,15 @@ describe("STORE-2 claims across processes", () => {
     await w0!.release(); // creates the directory; leaves no lock
     for (const pid of [dead, process.pid]) {
       writeFileSync(`${r.path}.lock`, JSON.stringify({ pid, host: hostname(), token: "old" }));
+      expect(r.isClaimed()).toBe(false);
+      const w = await r.tryClaim();
+      expect(w).toBeDefined();
+      await w!.release();
+    }
+    // a lock is never visible partly written (temp + link), so content that does not parse is
+    // garbage, not a claim in progress: stale at once
+    for (const garbage of ["", '{"pid":', "\u0000\u0000"]) {
+      writeFileSync(`${r.path}.lock`, garbage);
       expect(r.isClaimed()).toBe(false);
       const w = await r.tryClaim();
       expect(w).toBeDefined();
@@ -109,8 +120,82 @@ describe("STORE-2 claims across processes", () => {
   });
 });
 
+describe("STORE-2 claim temps left by a crash", () => {
+  it("STORE-2 STORE-5: a claim temp left by a crashed claimant is never taken for a lock; the next process's first claim and gc remove it, a live claimant's temp stays", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const s1 = await DiskStore.open({ root: dir });
+      const r1 = await (await s1.asset(URL_)).resource(URL_);
+      await (await r1.tryClaim())!.release(); // creates the directories
+      await s1.close();
+      const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+      const claim = (pid: number, token: string) =>
+        JSON.stringify({ pid, host: hostname(), token });
+      const lock = `${r1.path}.lock`;
+      // crashed after its write, before the link / before its write / after link, before unlink
+      const written = `${lock}.${dead}.0badc0de.tmp`;
+      const empty = `${lock}.${dead}.0000beef.tmp`;
+      const linked = `${lock}.${dead}.11111111.tmp`;
+      // a claimant in progress (our parent: alive) and an old guard's temp of a dead one
+      const live = `${lock}.${process.ppid}.00c0ffee.tmp`;
+      const guardTemp = `${lock}.tmp.${dead}.22222222.tmp`;
+      writeFileSync(written, claim(dead, "a"));
+      writeFileSync(empty, "");
+      writeFileSync(linked, claim(dead, "b"));
+      writeFileSync(lock, claim(dead, "b"));
+      writeFileSync(live, claim(process.ppid, "c"));
+      writeFileSync(guardTemp, claim(dead, "d"));
+
+      const s2 = await DiskStore.open({ root: dir });
+      const r2 = await (await s2.asset(URL_)).resource(URL_);
+      expect(r2.isClaimed()).toBe(false); // only the dead owner's lock; temps are no locks
+      const w = await r2.tryClaim();
+      expect(w).toBeDefined();
+      for (const gone of [written, empty, linked, guardTemp]) expect(existsSync(gone)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      await w!.release();
+      expect(existsSync(lock)).toBe(false);
+
+      // gc removes a dead claimant's temp at once (not after the 60 s of other temps)
+      writeFileSync(written, claim(dead, "a"));
+      const gc = await s2.gc();
+      expect(gc.removedFiles).toBe(1);
+      expect(existsSync(written)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(r2.isClaimed()).toBe(false);
+      await s2.close();
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
 describe("STORE-2 claim race across processes", () => {
-  it("STORE-2: four processes racing for one claim (from a stale lock) never hold it together", async () => {
+  /** Run the race child with `args`; resolves with its last stdout line split into numbers. */
+  function runChild(
+    dir: string,
+    arg: string,
+    onLine?: (line: string) => void,
+  ): Promise<[number, number]> {
+    return new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, ["--import", "tsx", RACER, dir, URL_, arg], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let out = "";
+      c.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        const lines = out.split("\n");
+        for (const line of lines.slice(0, -1)) onLine?.(line);
+      });
+      c.on("exit", (code) => {
+        if (code !== 0) reject(new Error(`race child (${arg}) exited ${code}`));
+        const [a, b] = out.trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
+        resolve([a ?? -1, b ?? -1]);
+      });
+    });
+  }
+
+  it("STORE-2: four processes racing for one claim (from a stale lock) never hold it together, and a fifth reading the lock never sees it partly written", async () => {
     const { dir, cleanup } = await tempDir();
     try {
       const store = await DiskStore.open({ root: dir });
@@ -119,28 +204,24 @@ describe("STORE-2 claim race across processes", () => {
       const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
       writeFileSync(`${r.path}.lock`, JSON.stringify({ pid: dead, host: hostname(), token: "x" }));
       await store.close();
-      const runs = [0, 1, 2, 3].map(
-        () =>
-          new Promise<[number, number]>((resolve, reject) => {
-            const c = spawn(process.execPath, ["--import", "tsx", RACER, dir, URL_, "40"], {
-              stdio: ["ignore", "pipe", "inherit"],
-            });
-            let out = "";
-            c.stdout.on("data", (d: Buffer) => {
-              out += d.toString();
-            });
-            c.on("exit", (code) => {
-              if (code !== 0) reject(new Error(`racer exited ${code}`));
-              const [claims, violations] = out.trim().split(" ").map(Number);
-              resolve([claims ?? 0, violations ?? -1]);
-            });
-          }),
-      );
-      const results = await Promise.all(runs);
+      let watching: () => void = () => {};
+      const started = new Promise<void>((resolve) => {
+        watching = resolve;
+      });
+      const watcher = runChild(dir, "watch", (line) => {
+        if (line === "watching") watching();
+      });
+      await started;
+      const results = await Promise.all([0, 1, 2, 3].map(() => runChild(dir, "40")));
+      writeFileSync(join(dir, "done"), "");
+      const [reads, partial] = await watcher;
       expect(results.reduce((n, [, v]) => n + v, 0)).toBe(0);
       expect(results.reduce((n, [c]) => n + c, 0)).toBeGreaterThan(0);
+      expect(reads).toBeGreaterThan(0);
+      expect(partial).toBe(0);
       expect(existsSync(`${r.path}.lock`)).toBe(false);
-      expect(existsSync(`${r.path}.lock.tmp`)).toBe(false);
+      const left = (await readdir(dirname(r.path!))).filter((f) => /\.(lock|tmp)$/.test(f));
+      expect(left).toEqual([]);
     } finally {
       await cleanup();
     }

@@ -159,7 +159,7 @@ describe("STORE-1 on disk", () => {
   });
   afterEach(async () => cleanup());
 
-  it("STORE-1: hostile URLs written to disk never leave the cache root", async () => {
+  it("STORE-1 STORE-2: hostile URLs written to disk never leave the cache root", async () => {
     const root = join(dir, "cache");
     const store = await DiskStore.open({ root });
     for (const [i, url] of HOSTILE.entries()) {
@@ -171,6 +171,30 @@ describe("STORE-1 on disk", () => {
       expect(rel.startsWith("..")).toBe(false);
       expect(rel.split(sep)[0]).toBe(a.assetRoot);
       expect(await r.readWhole()).toEqual(bytes(8, i));
+    }
+    await store.close();
+    expect(await readdir(dir)).toEqual(["cache"]);
+    // STORE-2: claims (lock temp + link) left no lock or temp file behind, none outside root
+    const left = (await readdir(root, { recursive: true })).filter((f) => /\.(lock|tmp)$/.test(f));
+    expect(left).toEqual([]);
+  });
+
+  it("STORE-1 STORE-2: a held claim of a hostile URL (longest names included) is a lock file inside its asset, never a temp", async () => {
+    const root = join(dir, "cache");
+    const store = await DiskStore.open({ root });
+    for (const url of HOSTILE) {
+      const a = await store.asset(url);
+      const r = await a.resource(url);
+      const w = await r.tryClaim();
+      expect(w).toBeDefined();
+      const lock = relative(root, resolve(`${r.path!}.lock`));
+      expect(lock.split(sep)[0]).toBe(a.assetRoot);
+      const files = await readdir(join(root, a.assetRoot), { recursive: true });
+      expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+      expect(files.filter((f) => f.endsWith(".lock"))).toEqual([
+        relative(join(root, a.assetRoot), resolve(`${r.path!}.lock`)),
+      ]);
+      await w!.release();
     }
     await store.close();
     expect(await readdir(dir)).toEqual(["cache"]);

@@ -62,6 +62,33 @@ describe("write-behind queue", () => {
     expect(landed).toEqual([[0, 1000]]);
   });
 
+  it("BENCH-3 STORE-3: while a write is in flight, chunks of later loop turns keep filling one batch, written when the disk is free", async () => {
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const body = bytes(4 * CHUNK);
+    file.held = true;
+    void q.append(0, body.subarray(0, CHUNK));
+    await turn(); // its turn ended with no write in flight: written at once (held)
+    expect(file.writes).toEqual([[0, CHUNK, 1]]);
+    for (let i = 1; i < 4; i++) {
+      void q.append(i * CHUNK, body.subarray(i * CHUNK, (i + 1) * CHUNK));
+      await turn();
+    }
+    // three loop turns later nothing more was written: the first write still holds the disk
+    expect(file.writes).toEqual([[0, CHUNK, 1]]);
+    expect(landed).toEqual([]);
+    file.release();
+    await q.flush();
+    expect(file.writes).toEqual([
+      [0, CHUNK, 1],
+      [CHUNK, 3 * CHUNK, 3],
+    ]);
+    expect(landed.sort((a, b) => a[0] - b[0])).toEqual([
+      [0, CHUNK],
+      [CHUNK, 4 * CHUNK],
+    ]);
+    expect(Buffer.from(await readFile(join(dir, "x.part"))).equals(body)).toBe(true);
+  });
+
   it("STORE-3: a jump in offsets starts a new batch; both ranges land with their own bytes", async () => {
     const body = bytes(10 * CHUNK);
     void q.append(0, body.subarray(0, CHUNK));

@@ -47,6 +47,17 @@ enum State {
 
 /** The one content-length of a head: repeats (header or list) must all agree. */
 function contentLength(raw: string): number {
+  // The usual case, one plain number: digits only, no list to split.
+  if (raw.length > 0 && raw.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < raw.length; i++) {
+      const d = raw.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === raw.length) return n;
+  }
   let length: number | undefined;
   for (const part of raw.split(",")) {
     const v = part.trim();
@@ -313,6 +324,7 @@ export class ResponseParser {
       this.#keep(buf, from);
       return data.length;
     }
+    if (end + 4 > this.#maxHeaderBytes) throw new InvalidResponse("trailer section too large");
     parseFields(buf.toString("latin1", 0, end), 0, {});
     this.#pending = undefined;
     return this.#end(at + (end + 4 - from));
