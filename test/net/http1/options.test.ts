@@ -1,5 +1,6 @@
 /**
- * Options of our own transport (createHttp1Backend): maxHeaderBytes for heads, the `sockets` count, and the idle keep-alive timer on the injected clock
+ * Options of our own transport (createHttp1Backend): maxHeaderBytes for heads and trailer
+ * sections, the `sockets` count, and the idle keep-alive timer on the injected clock
  * (keepAliveTimeoutMs and the server's Keep-Alive: timeout).
  */
 import { describe, expect, it } from "vitest";
@@ -28,6 +29,22 @@ describe("NET-1 http1 options", () => {
       const err = await networkFailure(fetchAll(backend, server().url("/over")));
       expect(err.message).toContain("invalid HTTP response");
       await server().requests.find((r) => r.target === "/over")?.conn.closed;
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1 NET-12: a trailer section past maxHeaderBytes fails the body with a Network error", async () => {
+    const backend = createHttp1Backend({ maxHeaderBytes: 1024 });
+    try {
+      server().handle(async (req, conn) => {
+        const trailer = `x-t: ${"t".repeat(req.target === "/small" ? 10 : 2_000)}\r\n`;
+        await conn.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n");
+        await conn.write(`0\r\n${trailer}\r\n`);
+      });
+      expect((await fetchAll(backend, server().url("/small"))).body).toBe("ok");
+      const err = await networkFailure(fetchAll(backend, server().url("/big")));
+      expect(err.message).toContain("invalid HTTP response");
     } finally {
       await backend.close();
     }
