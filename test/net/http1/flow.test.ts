@@ -244,4 +244,50 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
       await backend.close();
     }
   });
+
+  it("NET-1: an abort after the body ended is a no-op: the socket stays and is reused", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((req, conn) => conn.write(clResponse(`got ${req.target}`)));
+      const req = rawRequest(server().url("/a"));
+      const res = await backend.request(req);
+      for await (const _ of res.body) {
+        // drain
+      }
+      req.abort();
+      await res.dispose();
+      expect((await fetchAll(backend, server().url("/b"))).body).toBe("got /b");
+      const first = server().connections[0] as RawConn;
+      expect(first.isClosed).toBe(false);
+      if (name === "http1") expect(first.requests.map((r) => r.target)).toEqual(["/a", "/b"]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1: dispose() twice and an abort after dispose() are harmless", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) =>
+        conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab"),
+      );
+      const req = rawRequest(server().url("/a"));
+      const res = await backend.request(req);
+      await res.dispose();
+      await res.dispose();
+      req.abort();
+      await server().connections[0]?.closed;
+      expect(openSockets(backend) ?? 0).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1 CORE-4: a request after close() rejects with a NetError and opens no socket", async () => {
+    const backend = makeBackend(name);
+    server().handle((_req, conn) => conn.write(clResponse("x")));
+    await backend.close();
+    await rejectsWithNetError(fetchAll(backend, server().url("/late")));
+    expect(server().connections).toHaveLength(0);
+  });
 });

@@ -138,6 +138,31 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
     }
   });
 
+  it("NET-1: the stale-socket retry works under `connections: 1` (the dead socket frees its slot)", async () => {
+    const backend = makeBackend(name, { connections: 1 });
+    try {
+      let dropped = false;
+      server().handle(async (req, conn) => {
+        if (!dropped && conn.requests.length > 1) {
+          dropped = true;
+          return conn.destroy();
+        }
+        await conn.write(clResponse(`got ${req.target}`));
+      });
+      expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
+      const b = fetchAll(backend, server().url("/b"));
+      if (name === "undici") {
+        // undici surfaces the race (see above).
+        await networkFailure(b);
+      } else {
+        expect((await b).body).toBe("got /b");
+      }
+      expect((await fetchAll(backend, server().url("/c"))).body).toBe("got /c");
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: the stale-socket retry happens once: a retried GET whose fresh socket also closes unanswered fails with a Network error", async () => {
     const backend = makeBackend(name);
     try {

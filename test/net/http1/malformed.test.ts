@@ -237,4 +237,26 @@ describe.each(BACKENDS)("NET-1 hostile responses over %s", (name) => {
       await backend.close();
     }
   });
+
+  for (const [title, method, bytes] of [
+    ["a HEAD response followed by body bytes", "HEAD", `${OK}content-length: 5\r\n\r\nhello`],
+    ["a 304 followed by body bytes", "GET", "HTTP/1.1 304 Not Modified\r\n\r\njunk!"],
+  ] as const) {
+    it(`NET-1: ${title} never leak into the next response: the socket is dropped`, async () => {
+      const backend = makeBackend(name);
+      try {
+        server().handle(async (req, conn) => {
+          if (req.target === "/odd") await conn.write(bytes);
+          else await conn.write(clResponse(`good ${req.target}`));
+        });
+        expect((await fetchAll(backend, server().url("/odd"), method)).body).toBe("");
+        const odd = server().connections[0] as RawConn;
+        await odd.closed;
+        expect((await fetchAll(backend, server().url("/next"))).body).toBe("good /next");
+        expect(odd.requests.map((r) => r.target)).toEqual(["/odd"]);
+      } finally {
+        await backend.close();
+      }
+    });
+  }
 });
