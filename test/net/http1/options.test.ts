@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import { SteppingClock, tick } from "../helpers.js";
-import { fetchAll, networkFailure } from "./backends.js";
+import { fetchAll, networkFailure, rawRequest } from "./backends.js";
 import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
@@ -87,6 +87,53 @@ describe("NET-1 http1 options", () => {
       await conn.closed;
       expect(backend.sockets).toBe(0);
       expect(clock.armed).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1: the idle timer never closes a busy socket: not mid-body, not while waiting for a head", async () => {
+    const clock = new SteppingClock();
+    const backend = createHttp1Backend({ keepAliveTimeoutMs: 4_000, clock });
+    try {
+      let releaseBody: () => void = () => {};
+      const bodyGate = new Promise<void>((r) => {
+        releaseBody = r;
+      });
+      let releaseHead: () => void = () => {};
+      const headGate = new Promise<void>((r) => {
+        releaseHead = r;
+      });
+      server().handle(async (req, conn) => {
+        if (req.target === "/slow-body") {
+          await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nabc");
+          await bodyGate;
+          await conn.write("def");
+        } else {
+          await headGate;
+          await conn.write(clResponse("late head"));
+        }
+      });
+      const res = await backend.request(rawRequest(server().url("/slow-body")));
+      const it = res.body[Symbol.asyncIterator]();
+      expect(Buffer.from((await it.next()).value ?? []).toString()).toBe("abc");
+      await clock.advance(10_000);
+      await tick();
+      releaseBody();
+      let rest = "";
+      for (let r = await it.next(); !r.done; r = await it.next())
+        rest += Buffer.from(r.value).toString();
+      expect(rest).toBe("def");
+
+      const late = fetchAll(backend, server().url("/slow-head"));
+      await server().when(() => server().requests.length === 2);
+      await clock.advance(10_000);
+      await tick();
+      releaseHead();
+      expect((await late).body).toBe("late head");
+      const conn = server().connections[0] as RawConn;
+      expect(conn.isClosed).toBe(false);
+      expect(conn.requests.map((r) => r.target)).toEqual(["/slow-body", "/slow-head"]);
     } finally {
       await backend.close();
     }
