@@ -140,6 +140,7 @@ export class AbrController implements AbrRegistry {
     now: number,
   ): PolicyDecision {
     if (state.locked) return stay("Locked");
+    if (entry.surface.fixedVariant) return stay("ManualOverride");
     if (state.mode.kind === "manual") {
       const index = state.mode.index;
       return index === state.current
