@@ -90,6 +90,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #pumpQueued = false;
   #repollQueued = false;
   #repollDue = false;
+  /** A peer was registered or woken since the last poll round (skip the poll scan otherwise). */
+  #pollDue = false;
   #closing = false;
   #closed: Promise<void> | undefined;
   #throttleTimer: Timer | undefined;
@@ -197,6 +199,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     });
     this.#peers.set(id, ps);
     bus.publish({ domain: "downloader", type: "PeerRegistered", peerId: id });
+    this.#pollDue = true;
     this.#schedule();
     return new PeerHandle(host, bus);
   }
@@ -280,7 +283,10 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#sweep();
     if (!this.#closing) {
       this.#refreshPriorities();
-      this.#pollPeers(repoll);
+      if (this.#pollDue || repoll) {
+        this.#pollDue = false;
+        this.#pollPeers(repoll);
+      }
       this.#sweep();
       this.#dispatch();
       this.#checkPreempt();
@@ -295,6 +301,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #wake(ps: PeerState): void {
     if (ps.disposed || ps.done) return;
     ps.woken = true;
+    this.#pollDue = true;
     this.#schedule();
   }
 
@@ -332,7 +339,9 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
 
   /** DL-6: re-read every peer's priority each round; move its queued commands when it changed. */
   #refreshPriorities(): void {
-    for (const ps of [...this.#peers.values()]) {
+    // Iterated live (no copy per round): a peer disposed by a `priority()` callback is
+    // skipped, one registered by it was read at `register` and is visited unchanged.
+    for (const ps of this.#peers.values()) {
       if (ps.disposed) continue;
       const to = this.#readPriority(ps.peer);
       if (to === undefined || to === ps.priority) continue;
