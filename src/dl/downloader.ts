@@ -512,7 +512,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     e.peer.inFlight++;
     this.#running.add(e);
     this.#runs++;
-    void runFetch(this.#ctx, e);
+    runFetch(this.#ctx, e);
     this.#watchdog.progress(e.run?.startedAt);
     this.#soft.started();
   }
