@@ -189,7 +189,10 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       peerId: id,
       token: ps.token,
       wake: () => this.#wake(ps),
-      submit: (b, cmds) => cmds.map((cmd) => this.#submit(ps, b, cmd)),
+      submit: (b, cmds) => {
+        const now = this.#clock.now();
+        return cmds.map((cmd) => this.#submit(ps, b, cmd, now));
+      },
       dispose: () => this.#disposePeer(ps),
     };
     // Queued commands sharing the peer token (no per-command listener) are cancelled here.
@@ -332,7 +335,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
         ps.done = true;
       } else if (result !== "pending" && result.length > 0) {
         ps.more = true; // each accepted command counts as progress (DL-15)
-        for (const cmd of result) this.#acceptStream(ps, cmd);
+        const now = this.#clock.now(); // one clock read per batch
+        for (const cmd of result) this.#acceptStream(ps, cmd, now);
       }
     }
   }
@@ -365,13 +369,13 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     }
   }
 
-  #acceptStream(ps: PeerState, cmd: FetchCmd): void {
-    this.#enqueue(this.#newEntry(ps, ps.bus, cmd, cmd.priority ?? "low", undefined));
+  #acceptStream(ps: PeerState, cmd: FetchCmd, now: number): void {
+    this.#enqueue(this.#newEntry(ps, ps.bus, cmd, cmd.priority ?? "low", undefined, now));
   }
 
-  #submit(ps: PeerState, bus: EventBus, cmd: ExecCmd): Promise<BatchResult> {
+  #submit(ps: PeerState, bus: EventBus, cmd: ExecCmd, now: number): Promise<BatchResult> {
     return new Promise((settle) => {
-      this.#enqueue(this.#newEntry(ps, bus, cmd, "high", settle));
+      this.#enqueue(this.#newEntry(ps, bus, cmd, "high", settle, now));
     });
   }
 
@@ -382,6 +386,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     cmd: FetchCmd | ExecCmd,
     cmdPriority: Priority,
     settle: ExecEntry["settle"] | undefined,
+    enqueuedAt: number,
   ): Entry {
     // One literal, one shape for both kinds (a stream entry carries `settle: undefined`);
     // the cast is sound because `settle` is given exactly for an ExecCmd.
@@ -395,7 +400,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       method: cmd.method ?? "GET",
       cmdPriority,
       token: this.#commandToken(ps, cmd),
-      enqueuedAt: this.#clock.now(),
+      enqueuedAt,
       state: "queued" as const,
       slot: 0,
       node: undefined,

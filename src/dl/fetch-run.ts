@@ -250,7 +250,7 @@ async function streamBody(
         out.bytes += chunk.byteLength;
         ctx.progress();
       }
-      checkCancelled(entry);
+      // No check after the last chunk: a token fired meanwhile still ends it cancelled (terminate).
     } catch (err) {
       await res.dispose().catch(() => {});
       throw err;
@@ -294,7 +294,7 @@ async function wholeBody(
         out.bytes += chunk.byteLength;
         ctx.progress();
       }
-      checkCancelled(entry);
+      // No check after the last chunk: a token fired meanwhile still ends it cancelled (terminate).
     } catch (err) {
       await res.dispose().catch(() => {});
       throw err;
