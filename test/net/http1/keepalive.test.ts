@@ -34,6 +34,12 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   for (const [title, head] of [
     ["`connection: close` from the server", "HTTP/1.1 200 OK\r\nconnection: close\r\n"],
     ["an HTTP/1.0 response without keep-alive", "HTTP/1.0 200 OK\r\n"],
+    ["`connection: keep-alive, Close`", "HTTP/1.1 200 OK\r\nconnection: keep-alive, Close\r\n"],
+    ["`Connection: CLOSE`", "HTTP/1.1 200 OK\r\nConnection: CLOSE\r\n"],
+    [
+      "two connection headers, the second close",
+      "HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nconnection: close\r\n",
+    ],
   ] as const) {
     it(`NET-1: after ${title} the next request goes over a new socket and the old one is closed`, async () => {
       const backend = makeBackend(name);
