@@ -5,12 +5,13 @@
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
 import { giveBack } from "../../../src/core/lending.js";
 import {
   BACKENDS,
+  drain,
   fetchAll,
   makeBackend,
+  netFailure,
   openSockets,
   rawRequest,
   sequentialSockets,
@@ -18,16 +19,6 @@ import {
 import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
-
-async function rejectsWithNetError(p: Promise<unknown>): Promise<NetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetError);
-    return e as NetError;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Resolves after `turns` consecutive 10 ms windows in which `progress()` did not change. */
 async function quiet(progress: () => number, turns: number): Promise<void> {
@@ -157,7 +148,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
       const p = backend.request(req);
       await server().when(() => server().requests.length === 1);
       req.abort();
-      await rejectsWithNetError(p);
+      await netFailure(p);
       await server().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
     } finally {
@@ -184,7 +175,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
           // drain
         }
       })();
-      await rejectsWithNetError(read);
+      await netFailure(read);
       await server().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
       await res.dispose();
@@ -251,9 +242,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
       server().handle((req, conn) => conn.write(clResponse(`got ${req.target}`)));
       const req = rawRequest(server().url("/a"));
       const res = await backend.request(req);
-      for await (const _ of res.body) {
-        // drain
-      }
+      await drain(res.body);
       req.abort();
       await res.dispose();
       expect((await fetchAll(backend, server().url("/b"))).body).toBe("got /b");
@@ -287,7 +276,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     const backend = makeBackend(name);
     server().handle((_req, conn) => conn.write(clResponse("x")));
     await backend.close();
-    await rejectsWithNetError(fetchAll(backend, server().url("/late")));
+    await netFailure(fetchAll(backend, server().url("/late")));
     expect(server().connections).toHaveLength(0);
   });
 });

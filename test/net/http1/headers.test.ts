@@ -4,8 +4,7 @@
  */
 import { networkInterfaces } from "node:os";
 import { describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
-import { BACKENDS, fetchAll, makeBackend, networkFailure } from "./backends.js";
+import { BACKENDS, fetchAll, makeBackend, netFailure, networkFailure } from "./backends.js";
 import { clResponse, RawServer, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
@@ -76,12 +75,8 @@ describe.each(BACKENDS)("NET-1 headers over %s", (name) => {
       const backend = makeBackend(name);
       try {
         server().handle((_req, conn) => conn.write(clResponse("ok")));
-        const err = await fetchAll(backend, server().url("/inject"), "GET", headers).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(err).toBeInstanceOf(NetError);
-        expect((err as NetError).kind).toBe("Unsupported");
+        const err = await netFailure(fetchAll(backend, server().url("/inject"), "GET", headers));
+        expect(err.kind).toBe("Unsupported");
         expect(server().requests).toHaveLength(0);
       } finally {
         await backend.close();

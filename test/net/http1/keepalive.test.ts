@@ -3,11 +3,12 @@
  * idle sockets, the idle timeout, the per-origin socket cap and premature closes.
  */
 import { describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
 import {
   BACKENDS,
+  drain,
   fetchAll,
   makeBackend,
+  netFailure,
   networkFailure,
   rawRequest,
   sequentialSockets,
@@ -15,6 +16,22 @@ import {
 import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
+
+/**
+ * Answer every request with `got <path>`, except the first one to arrive on a reused socket:
+ * that socket is destroyed unanswered (the server's idle timeout meeting the request).
+ */
+function serveDroppingFirstReuse(): { dropped(): RawConn | undefined } {
+  let dropped: RawConn | undefined;
+  server().handle(async (req, conn) => {
+    if (dropped === undefined && conn.requests.length > 1) {
+      dropped = conn;
+      return conn.destroy();
+    }
+    await conn.write(clResponse(`got ${req.target}`));
+  });
+  return { dropped: () => dropped };
+}
 
 describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: 50 sequential requests use one socket", async () => {
@@ -108,15 +125,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: a reused socket the server closes without answering (the stale-socket race) is retried once on a new socket for a GET", async () => {
     const backend = makeBackend(name);
     try {
-      let dropped: RawConn | undefined;
-      server().handle(async (req, conn) => {
-        // The first request to arrive on a reused socket meets the server's idle timeout.
-        if (dropped === undefined && conn.requests.length > 1) {
-          dropped = conn;
-          return conn.destroy();
-        }
-        await conn.write(clResponse(`got ${req.target}`));
-      });
+      const stale = serveDroppingFirstReuse();
       const paths = ["/a", "/b", "/c"];
       const results: string[] = [];
       for (const path of paths) {
@@ -129,8 +138,8 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
           results.push("failed");
         }
       }
-      expect(dropped).toBeDefined();
-      const raced = dropped?.requests.at(-1)?.target as string;
+      const raced = stale.dropped()?.requests.at(-1)?.target as string;
+      expect(raced).toBeDefined();
       if (name === "undici") {
         expect(results[paths.indexOf(raced)]).toBe("failed");
         return;
@@ -147,14 +156,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: the stale-socket retry works under `connections: 1` (the dead socket frees its slot)", async () => {
     const backend = makeBackend(name, { connections: 1 });
     try {
-      let dropped = false;
-      server().handle(async (req, conn) => {
-        if (!dropped && conn.requests.length > 1) {
-          dropped = true;
-          return conn.destroy();
-        }
-        await conn.write(clResponse(`got ${req.target}`));
-      });
+      serveDroppingFirstReuse();
       expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
       const b = fetchAll(backend, server().url("/b"));
       if (name === "undici") {
@@ -252,11 +254,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
       queuedP.catch(() => {});
       const third = fetchAll(backend, server().url("/third"));
       queued.abort();
-      const err = await queuedP.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(NetError);
+      await netFailure(queuedP);
       release();
       expect((await first).body).toBe("r/first");
       expect((await third).body).toBe("r/third");
@@ -298,12 +296,7 @@ describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
           });
           const res = await backend.request(rawRequest(server().url("/cut")));
           expect(res.status).toBe(200);
-          const read = (async () => {
-            for await (const _ of res.body) {
-              // drain
-            }
-          })();
-          await networkFailure(read);
+          await networkFailure(drain(res.body));
           await res.dispose();
           // The next request is not sent over the dead socket.
           server().handle((_req, conn) => conn.write(clResponse("fine")));

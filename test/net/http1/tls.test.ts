@@ -4,12 +4,12 @@
  */
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import {
   BACKENDS,
   fetchAll,
   makeBackend,
+  netFailure,
   networkFailure,
   openSockets,
   rawRequest,
@@ -122,11 +122,7 @@ describe.each(BACKENDS)("NET-1 TLS handshake that never completes over %s", (nam
       p.catch(() => {});
       await silent().when(() => (silent().connections[0]?.received.length ?? 0) > 0);
       req.abort();
-      const err = await p.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(NetError);
+      await netFailure(p);
       const conn = silent().connections[0] as RawConn;
       if (name === "undici") {
         // Measured (not asserted: it races the timer): undici fails the request at once, but
@@ -144,12 +140,8 @@ describe.each(BACKENDS)("NET-1 TLS handshake that never completes over %s", (nam
   it("NET-1 NET-2: connectTimeoutMs bounds a TLS handshake that never completes (retryable NetError, socket closed)", async () => {
     const backend = makeBackend(name, { connectTimeoutMs: 200 });
     try {
-      const err = await fetchAll(backend, `https://localhost:${silent().port}/never`).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(NetError);
-      expect((err as NetError).retryable).toBe(true);
+      const err = await netFailure(fetchAll(backend, `https://localhost:${silent().port}/never`));
+      expect(err.retryable).toBe(true);
       await silent().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
     } finally {
