@@ -111,6 +111,27 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
     }
   });
 
+  it("CORE-4 NET-1: client.close() mid-body and mid-head ends both with Cancelled and closes their sockets", async () => {
+    const client = createHttpClient({ backend, maxRetries: 0 });
+    server().handle(async (req, conn) => {
+      if (req.target === "/body")
+        await conn.write(`HTTP/1.1 200 OK\r\ncontent-length: ${LEN}\r\n\r\nxyz`);
+    });
+    const s = await client.stream(server().url("/body"));
+    const reading = collect(s.body);
+    reading.catch(() => {});
+    const head = client.getBytes(server().url("/head"));
+    head.catch(() => {});
+    await server().when(() => server().requests.length === 2);
+    await client.close();
+    for (const p of [reading, head]) {
+      const err = (await rejection(p)) as NetError;
+      expect(err).toBeInstanceOf(NetError);
+      expect(err.kind).toBe("Cancelled");
+    }
+    await Promise.all(server().connections.map((c) => c.closed));
+  });
+
   it("NET-7: requests ask for accept-encoding identity; a gzip-encoded 200 is a Decode error", async () => {
     const client = createHttpClient({ backend, maxRetries: 0 });
     try {
