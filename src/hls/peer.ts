@@ -984,11 +984,13 @@ export class HlsPeer {
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * One segment's bytes in a buffer of their own, then the chunks given back (core lending): a
- * transport may have lent their memory (a 256 KiB socket slab per large read), and a segment
- * kept for the export or the reader must neither pin it nor see it reused (BENCH-5).
+ * One segment's bytes in one buffer. A segment that arrived in one chunk is kept as it is (a
+ * copy would only add garbage; the chunk may pin the socket slab it was lent in, and since it
+ * is never given back, that slab is never reused). Several chunks are copied into a buffer of
+ * their own and given back (core lending), so their slabs carry later reads (BENCH-5).
  */
 function gather(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const out = new Uint8Array(total);
   let off = 0;

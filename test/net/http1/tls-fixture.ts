@@ -1,11 +1,11 @@
 /**
- * A self-signed certificate (by default CN=localhost, SAN DNS:localhost + IP:127.0.0.1), made with
- * openssl at test startup in a temp dir (valid one day). openssl ships with the dev and CI
- * images; without it the TLS tests fail with this message rather than pass vacuously.
+ * Self-signed test certificates, committed (test-only keys, valid until 2126) so the TLS tests
+ * need nothing but Node: `npm test` stays hermetic. Made with
+ *   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=<cn> -addext subjectAltName=<san>
+ *     -days 36500 -keyout <name>.key.pem -out <name>.cert.pem
+ * `localhost`: CN=localhost, SAN DNS:localhost + IP:127.0.0.1. `other`: CN/SAN other.invalid.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface KeyPair {
@@ -13,23 +13,8 @@ export interface KeyPair {
   cert: string;
 }
 
-export function selfSigned(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1"): KeyPair {
-  const dir = mkdtempSync(join(tmpdir(), "plectrum-tls-"));
-  try {
-    const key = join(dir, "key.pem");
-    const cert = join(dir, "cert.pem");
-    // biome-ignore format: one openssl option per line
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-      "-subj", `/CN=${cn}`,
-      "-addext", `subjectAltName=${san}`,
-      "-days", "1",
-      "-keyout", key, "-out", cert,
-    ], { stdio: "pipe" });
-    return { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") };
-  } catch (e) {
-    throw new Error(`cannot make a self-signed certificate with openssl: ${String(e)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function selfSigned(name: "localhost" | "other" = "localhost"): KeyPair {
+  const file = (kind: string) =>
+    readFileSync(join(import.meta.dirname, "fixtures", `${name}.${kind}.pem`), "utf8");
+  return { key: file("key"), cert: file("cert") };
 }
