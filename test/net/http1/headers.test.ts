@@ -107,6 +107,29 @@ describe.each(BACKENDS)("NET-1 headers over %s", (name) => {
     });
   }
 
+  it("NET-1: the request target is the URL's path and query: no fragment, no userinfo, '/' for an empty path, non-ASCII percent-encoded", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) => conn.write(clResponse("ok")));
+      const origin = `127.0.0.1:${server().port}`;
+      const cases = [
+        [`http://${origin}/p?q=1#frag`, "/p?q=1"],
+        [`http://${origin}`, "/"],
+        [`http://${origin}?x=1`, "/?x=1"],
+        [`http://user:pw@${origin}/u`, "/u"],
+        [`http://${origin}/%E2%82%AC/ä b`, "/%E2%82%AC/%C3%A4%20b"],
+      ] as const;
+      for (const [url] of cases) await fetchAll(backend, url);
+      expect(server().requests.map((r) => r.target)).toEqual(cases.map(([, target]) => target));
+      for (const r of server().requests) {
+        expect(r.headers.host).toBe(origin);
+        expect(r.headers.authorization).toBeUndefined();
+      }
+    } finally {
+      await backend.close();
+    }
+  });
+
   if (hasIpv6Loopback) {
     it("NET-1: an IPv6 literal origin http://[::1]:port/ works and sends host [::1]:port", async () => {
       const v6 = await RawServer.start({ host: "::1" });
