@@ -85,60 +85,76 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     });
   }
 
-  it("NET-1 BENCH-5: chunks a reader keeps are never overwritten by later reads; chunks given back (core giveBack) leave every later byte intact", async () => {
-    const SIZE = 4 * 1024 * 1024;
-    const pattern = (k: number) => {
-      const b = Buffer.allocUnsafe(SIZE);
-      for (let o = 0; o < SIZE; o++) b[o] = (o + k * 97 + (o >>> 8) * 13) & 0xff;
-      return b;
-    };
-    const bodies = [pattern(0), pattern(1), pattern(2)];
-    const backend = makeBackend(name);
-    try {
-      server().handle(async (req, conn) => {
-        const body = bodies[Number(req.target.slice(1))] as Buffer;
-        conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${SIZE}\r\n\r\n`);
-        for (let at = 0; at < SIZE && !conn.gone; at += 256 * 1024) {
-          if (!conn.socket.write(body.subarray(at, at + 256 * 1024))) {
-            await Promise.race([once(conn.socket, "drain"), conn.closed]);
+  for (const chunked of [false, true]) {
+    it(`NET-1 BENCH-5: chunks a reader keeps are never overwritten by later reads; chunks given back (core giveBack) leave every later byte intact (${chunked ? "chunked" : "content-length"})`, async () => {
+      const SIZE = 4 * 1024 * 1024;
+      const pattern = (k: number) => {
+        const b = Buffer.allocUnsafe(SIZE);
+        for (let o = 0; o < SIZE; o++) b[o] = (o + k * 97 + (o >>> 8) * 13) & 0xff;
+        return b;
+      };
+      const bodies = [pattern(0), pattern(1), pattern(2)];
+      const backend = makeBackend(name);
+      try {
+        server().handle(async (req, conn) => {
+          const body = bodies[Number(req.target.slice(1))] as Buffer;
+          const framing = chunked ? "transfer-encoding: chunked" : `content-length: ${SIZE}`;
+          conn.socket.write(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\n`);
+          const PIECE = 256 * 1024;
+          for (let at = 0; at < SIZE && !conn.gone; at += PIECE) {
+            const piece = body.subarray(at, at + PIECE);
+            const wire = chunked
+              ? Buffer.concat([
+                  Buffer.from(`${PIECE.toString(16)}\r\n`),
+                  piece,
+                  Buffer.from("\r\n"),
+                ])
+              : piece;
+            if (!conn.socket.write(wire)) {
+              await Promise.race([once(conn.socket, "drain"), conn.closed]);
+            }
           }
+          if (chunked) conn.socket.write("0\r\n\r\n");
+        });
+        const kept: Array<{ chunk: Uint8Array; body: number; at: number }> = [];
+        const returned = new WeakSet<ArrayBufferLike>();
+        let reused = 0;
+        for (let k = 0; k < bodies.length; k++) {
+          const res = await backend.request(rawRequest(server().url(`/${k}`)));
+          let at = 0;
+          let n = 0;
+          for await (const chunk of res.body) {
+            const want = (bodies[k] as Buffer).subarray(at, at + chunk.length);
+            expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(
+              true,
+            );
+            // Body 0 is kept whole; later bodies keep every 5th chunk and give back the rest.
+            if (returned.has(chunk.buffer)) reused++;
+            if (k === 0 || n % 5 === 0) kept.push({ chunk, body: k, at });
+            else {
+              returned.add(chunk.buffer);
+              giveBack(chunk);
+            }
+            at += chunk.length;
+            n++;
+          }
+          expect(at).toBe(SIZE);
+          await res.dispose();
         }
-      });
-      const kept: Array<{ chunk: Uint8Array; body: number; at: number }> = [];
-      const returned = new WeakSet<ArrayBufferLike>();
-      let reused = 0;
-      for (let k = 0; k < bodies.length; k++) {
-        const res = await backend.request(rawRequest(server().url(`/${k}`)));
-        let at = 0;
-        let n = 0;
-        for await (const chunk of res.body) {
-          const want = (bodies[k] as Buffer).subarray(at, at + chunk.length);
+        for (const { chunk, body, at } of kept) {
+          const want = (bodies[body] as Buffer).subarray(at, at + chunk.length);
           expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(true);
-          // Body 0 is kept whole; later bodies keep every 5th chunk and give back the rest.
-          if (returned.has(chunk.buffer)) reused++;
-          if (k === 0 || n % 5 === 0) kept.push({ chunk, body: k, at });
-          else {
-            returned.add(chunk.buffer);
-            giveBack(chunk);
-          }
-          at += chunk.length;
-          n++;
         }
-        expect(at).toBe(SIZE);
-        await res.dispose();
+        expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
+        // http1 lends the slabs of large reads: memory given back does come back, so the checks
+        // above ran against recycled memory (undici never lends; giveBack is a no-op there).
+        // (Chunked bodies share slabs with their size lines: not asserted there.)
+        if (name === "http1" && !chunked) expect(reused).toBeGreaterThan(0);
+      } finally {
+        await backend.close();
       }
-      for (const { chunk, body, at } of kept) {
-        const want = (bodies[body] as Buffer).subarray(at, at + chunk.length);
-        expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(true);
-      }
-      expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
-      // http1 lends the slabs of large reads: memory given back does come back, so the checks
-      // above ran against recycled memory (undici never lends; giveBack is a no-op there).
-      if (name === "http1") expect(reused).toBeGreaterThan(0);
-    } finally {
-      await backend.close();
-    }
-  });
+    });
+  }
 
   it("NET-1 CORE-4: an abort before the head rejects the request and destroys its socket", async () => {
     const backend = makeBackend(name);
