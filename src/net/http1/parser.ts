@@ -144,28 +144,20 @@ export class ResponseParser {
         case State.Head:
           at = this.#head(data, at);
           break;
-        case State.Length: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          this.#body(data, at, n);
-          at += n;
+        case State.Length:
+          at = this.#counted(data, at);
           if (this.#remaining === 0) return this.#end(at);
           break;
-        }
         case State.ChunkSize:
           at = this.#chunkSize(data, at);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= n;
-          this.#body(data, at, n);
-          at += n;
+        case State.ChunkData:
+          at = this.#counted(data, at);
           if (this.#remaining === 0) {
             this.#state = State.ChunkEnd;
             this.#remaining = 2;
           }
           break;
-        }
         case State.ChunkEnd: {
           // The CRLF after chunk data, possibly split across socket chunks.
           const want = this.#remaining === 2 ? 0x0d : 0x0a;
@@ -197,6 +189,14 @@ export class ResponseParser {
     if (this.#state !== State.Done) {
       throw new InvalidResponse("connection closed before the end of the response");
     }
+  }
+
+  /** Hand out up to `#remaining` body bytes from `data[at..]`; returns where they end. */
+  #counted(data: Buffer, at: number): number {
+    const n = Math.min(this.#remaining, data.length - at);
+    this.#remaining -= n;
+    this.#body(data, at, n);
+    return at + n;
   }
 
   #body(data: Buffer, at: number, n: number): void {
