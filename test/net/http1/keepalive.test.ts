@@ -307,4 +307,33 @@ describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
       });
     }
   }
+
+  for (const [title, head] of [
+    ["content-length 2^31", "content-length: 2147483648\r\n\r\n"],
+    ["content-length 2^32 + 3", "content-length: 4294967299\r\n\r\n"],
+    ["chunk size 2^31", "transfer-encoding: chunked\r\n\r\n80000000\r\n"],
+    ["chunk size 2^32 + 3", "transfer-encoding: chunked\r\n\r\n100000003\r\n"],
+    ["chunk size 2^53 - 1", "transfer-encoding: chunked\r\n\r\n1FFFFFFFFFFFFF\r\n"],
+  ] as const) {
+    it(`NET-1: a ${title} body cut after 3 bytes delivers them, then fails with a Network error (no 32-bit wrap)`, async () => {
+      const backend = makeBackend(name);
+      try {
+        server().handle(async (_req, conn) => {
+          await conn.write(`HTTP/1.1 200 OK\r\n${head}`);
+          await conn.end("abc");
+        });
+        const res = await backend.request(rawRequest(server().url("/huge")));
+        const got: Uint8Array[] = [];
+        await networkFailure(
+          (async () => {
+            for await (const c of res.body) got.push(c);
+          })(),
+        );
+        expect(Buffer.concat(got).toString()).toBe("abc");
+        await res.dispose();
+      } finally {
+        await backend.close();
+      }
+    });
+  }
 });
