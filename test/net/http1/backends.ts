@@ -6,7 +6,6 @@
 import { NetError } from "../../../src/core/errors.js";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import { createUndiciBackend } from "../../../src/net/backend-undici.js";
-import type { HttpClientOptions } from "../../../src/net/client.js";
 import type { HttpBackend, Method, RawRequest, RawResponse } from "../../../src/net/types.js";
 
 export type BackendName = "undici" | "http1";
@@ -26,11 +25,6 @@ export function makeBackend(name: BackendName, options: CommonOptions = {}): Htt
     case "http1":
       return createHttp1Backend(options);
   }
-}
-
-/** The `backend` option naming this backend for `createHttpClient`. */
-export function clientBackend(name: BackendName): NonNullable<HttpClientOptions["backend"]> {
-  return name;
 }
 
 /** A RawRequest whose teardown the test can call (`abort`), as the client's guard would. */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { NetError } from "../../../src/core/errors.js";
 import { createHttpClient } from "../../../src/net/index.js";
 import { collect, pump, recorder, rejection, SteppingClock, until } from "../helpers.js";
-import { BACKENDS, clientBackend, sequentialSockets } from "./backends.js";
+import { BACKENDS, sequentialSockets } from "./backends.js";
 import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
@@ -17,7 +17,7 @@ const LEN = 10_000;
 const CONTENT = Buffer.from(Array.from({ length: LEN }, (_, i) => (i * 7 + 3) & 0xff));
 
 describe.each(BACKENDS)("the HttpClient over %s", (name) => {
-  const backend = clientBackend(name);
+  const backend = name;
 
   it("NET-12 NET-1: redirects are followed over the transport to the final URL; a redirect body does not poison the socket", async () => {
     const client = createHttpClient({ backend, jitter: 0, maxRetries: 0 });
