@@ -270,6 +270,26 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     }
   });
 
+  it("NET-1: dispose() while a read is pending settles that read and every later one (NetError), and drops the socket", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) =>
+        conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab"),
+      );
+      const res = await backend.request(rawRequest(server().url("/a")));
+      const it = res.body[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      const pending = it.next();
+      pending.catch(() => {});
+      await res.dispose();
+      await netFailure(pending);
+      await netFailure(it.next());
+      await server().connections[0]?.closed;
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: dispose() twice and an abort after dispose() are harmless", async () => {
     const backend = makeBackend(name);
     try {
