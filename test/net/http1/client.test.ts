@@ -43,37 +43,42 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
     }
   });
 
-  it("NET-9 NET-1: a body cut by the server mid-way resumes with a range request and if-range; no byte twice", async () => {
-    const clock = new SteppingClock();
-    const client = createHttpClient({ backend, jitter: 0, clock });
-    try {
-      server().handle(async (req, conn) => {
-        const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
-        if (!range) {
-          await conn.write(`HTTP/1.1 200 OK\r\ncontent-length: ${LEN}\r\netag: "v1"\r\n\r\n`);
-          await conn.write(CONTENT.subarray(0, 4_000));
-          return conn.destroy();
-        }
-        const from = Number(range[1]);
-        await conn.write(
-          `HTTP/1.1 206 Partial Content\r\ncontent-range: bytes ${from}-${LEN - 1}/${LEN}\r\n` +
-            `content-length: ${LEN - from}\r\netag: "v1"\r\n\r\n`,
-        );
-        await conn.write(CONTENT.subarray(from));
-      });
-      const { hooks, observer } = recorder();
-      const s = await client.stream(server().url("/media"), { observer });
-      const body = await pump(clock, collect(s.body));
-      expect(Buffer.from(body).equals(CONTENT)).toBe(true);
-      expect(hooks()).toEqual(["firstByte", "firstByte", "bodyResumed"]);
-      const resume = server().requests[1];
-      expect(resume?.headers.range).toBe("bytes=4000-");
-      expect(resume?.headers["if-range"]).toBe('"v1"');
-      expect(server().connections[0]?.requests).toHaveLength(1);
-    } finally {
-      await client.close();
-    }
-  });
+  for (const chunked of [false, true]) {
+    it(`NET-9 NET-1: a ${chunked ? "chunked" : "content-length"} body cut by the server mid-way resumes with a range request and if-range; no byte twice`, async () => {
+      const clock = new SteppingClock();
+      const client = createHttpClient({ backend, jitter: 0, clock });
+      try {
+        server().handle(async (req, conn) => {
+          const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? "");
+          if (!range) {
+            const framing = chunked
+              ? `transfer-encoding: chunked\r\netag: "v1"\r\n\r\n${LEN.toString(16)}\r\n`
+              : `content-length: ${LEN}\r\netag: "v1"\r\n\r\n`;
+            await conn.write(`HTTP/1.1 200 OK\r\n${framing}`);
+            await conn.write(CONTENT.subarray(0, 4_000));
+            return conn.destroy();
+          }
+          const from = Number(range[1]);
+          await conn.write(
+            `HTTP/1.1 206 Partial Content\r\ncontent-range: bytes ${from}-${LEN - 1}/${LEN}\r\n` +
+              `content-length: ${LEN - from}\r\netag: "v1"\r\n\r\n`,
+          );
+          await conn.write(CONTENT.subarray(from));
+        });
+        const { hooks, observer } = recorder();
+        const s = await client.stream(server().url("/media"), { observer });
+        const body = await pump(clock, collect(s.body));
+        expect(Buffer.from(body).equals(CONTENT)).toBe(true);
+        expect(hooks()).toEqual(["firstByte", "firstByte", "bodyResumed"]);
+        const resume = server().requests[1];
+        expect(resume?.headers.range).toBe("bytes=4000-");
+        expect(resume?.headers["if-range"]).toBe('"v1"');
+        expect(server().connections[0]?.requests).toHaveLength(1);
+      } finally {
+        await client.close();
+      }
+    });
+  }
 
   it("NET-2 NET-9: a stalled body times out after exactly the inactivity timeout, its socket is dropped, and the body resumes", async () => {
     const clock = new SteppingClock();
