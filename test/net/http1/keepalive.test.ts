@@ -279,6 +279,26 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   });
 });
 
+describe("NET-1 stale-socket race for HEAD over http1", () => {
+  // (undici surfaces the race for GET already, see above, and never reuses a socket after HEAD.)
+  it("NET-1: a HEAD meeting the stale-socket race is retried too (idempotent)", async () => {
+    const backend = makeBackend("http1");
+    try {
+      serveDroppingFirstReuse();
+      expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
+      const head = await fetchAll(backend, server().url("/h"), "HEAD");
+      expect([head.res.status, head.body]).toEqual([200, ""]);
+      expect(server().requests.map((r) => `${r.method} ${r.target}`)).toEqual([
+        "GET /a",
+        "HEAD /h",
+        "HEAD /h",
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
   for (const [framing, head, part] of [
     ["content-length", "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n", "x".repeat(40)],
