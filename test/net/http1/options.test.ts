@@ -34,6 +34,20 @@ describe("NET-1 http1 options", () => {
     }
   });
 
+  it("NET-1 NET-12: the default head limit is 64 KiB", async () => {
+    const backend = createHttp1Backend();
+    try {
+      server().handle(async (req, conn) => {
+        await conn.write(`${headOf(req.target === "/fits" ? 65_536 : 65_537)}ok`);
+      });
+      expect((await fetchAll(backend, server().url("/fits"))).body).toBe("ok");
+      const err = await networkFailure(fetchAll(backend, server().url("/over")));
+      expect(err.message).toContain("invalid HTTP response");
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1 NET-12: a trailer section past maxHeaderBytes fails the body with a Network error, whole or in pieces", async () => {
     const backend = createHttp1Backend({ maxHeaderBytes: 1024 });
     try {
