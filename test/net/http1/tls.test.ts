@@ -1,9 +1,11 @@
 /**
  * NET-1 over TLS: a self-signed server certificate is trusted through `tls.ca` (http1) and
- * rejected without it (both backends); SNI carries hostnames, never IP literals.
+ * rejected without it (both backends); SNI carries hostnames, never IP literals; large bodies,
+ * lent chunks and the stale-socket retry over TLS; handshakes that never complete.
  */
 import { networkInterfaces } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { giveBack } from "../../../src/core/lending.js";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import {
   BACKENDS,
@@ -79,6 +81,51 @@ describe("NET-1 TLS over http1", () => {
     } finally {
       await backend.close();
       await elsewhere.close();
+    }
+  });
+
+  it("NET-1 BENCH-5: large bodies over TLS arrive intact with chunks kept or given back; the stale-socket race is retried over TLS too", async () => {
+    await server.reset();
+    const backend = createHttp1Backend({ tls: { ca: pair.cert } });
+    const SIZE = 4 * 1024 * 1024;
+    const body = Buffer.alloc(SIZE);
+    for (let i = 0; i < SIZE; i++) body[i] = (i * 7 + (i >>> 10)) & 0xff;
+    try {
+      let dropped = false;
+      server.handle(async (req, conn) => {
+        if (req.target === "/stale" && !dropped) {
+          dropped = true;
+          return conn.destroy();
+        }
+        if (!req.target.startsWith("/big")) return conn.write(clResponse("small"));
+        conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${SIZE}\r\n\r\n`);
+        conn.socket.write(body);
+      });
+      const kept: Array<{ chunk: Uint8Array; at: number }> = [];
+      for (let k = 0; k < 2; k++) {
+        const res = await backend.request(rawRequest(url("localhost", `/big${k}`)));
+        let at = 0;
+        let n = 0;
+        for await (const chunk of res.body) {
+          const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+          expect(view.equals(body.subarray(at, at + chunk.length))).toBe(true);
+          if (n++ % 3 === 0) kept.push({ chunk, at });
+          else giveBack(chunk);
+          at += chunk.length;
+        }
+        expect(at).toBe(SIZE);
+      }
+      for (const { chunk, at } of kept) {
+        const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+        expect(view.equals(body.subarray(at, at + chunk.length))).toBe(true);
+      }
+      expect((await fetchAll(backend, url("localhost", "/stale"))).body).toBe("small");
+      expect(server.connections.map((c) => c.requests.map((r) => r.target))).toEqual([
+        ["/big0", "/big1", "/stale"],
+        ["/stale"],
+      ]);
+    } finally {
+      await backend.close();
     }
   });
 
