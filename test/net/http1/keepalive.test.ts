@@ -236,6 +236,26 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
     }
   });
 
+  it("NET-1: the socket cap is per origin: two origins under `connections: 1` are served at once", async () => {
+    const backend = makeBackend(name, { connections: 1 });
+    try {
+      // Neither answer is sent before both requests arrived: a global cap would deadlock.
+      server().handle(async (req, conn) => {
+        await server().when(() => server().requests.length >= 2);
+        await conn.write(clResponse(`got ${req.target}`));
+      });
+      const other = server().url("/two").replace("127.0.0.1", "localhost");
+      const [one, two] = await Promise.all([
+        fetchAll(backend, server().url("/one")),
+        fetchAll(backend, other),
+      ]);
+      expect([one.body, two.body]).toEqual(["got /one", "got /two"]);
+      expect(server().connections).toHaveLength(2);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1 CORE-4: aborting a request queued behind the socket cap rejects it; the queue goes on", async () => {
     const backend = makeBackend(name, { connections: 1 });
     try {
