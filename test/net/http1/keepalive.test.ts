@@ -13,7 +13,13 @@ import {
   rawRequest,
   sequentialSockets,
 } from "./backends.js";
-import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
+import {
+  clResponse,
+  type RawConn,
+  RawServer,
+  type ReceivedRequest,
+  useRawServer,
+} from "./raw-server.js";
 
 const server = useRawServer();
 
@@ -238,21 +244,29 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
 
   it("NET-1: the socket cap is per origin: two origins under `connections: 1` are served at once", async () => {
     const backend = makeBackend(name, { connections: 1 });
+    const second = await RawServer.start();
     try {
       // Neither answer is sent before both requests arrived: a global cap would deadlock.
-      server().handle(async (req, conn) => {
-        await server().when(() => server().requests.length >= 2);
-        await conn.write(clResponse(`got ${req.target}`));
+      let arrived = 0;
+      let bothIn: () => void = () => {};
+      const both = new Promise<void>((r) => {
+        bothIn = r;
       });
-      const other = server().url("/two").replace("127.0.0.1", "localhost");
+      const answer = async (req: ReceivedRequest, conn: RawConn) => {
+        if (++arrived === 2) bothIn();
+        await both;
+        await conn.write(clResponse(`got ${req.target}`));
+      };
+      server().handle(answer);
+      second.handle(answer);
       const [one, two] = await Promise.all([
         fetchAll(backend, server().url("/one")),
-        fetchAll(backend, other),
+        fetchAll(backend, second.url("/two")),
       ]);
       expect([one.body, two.body]).toEqual(["got /one", "got /two"]);
-      expect(server().connections).toHaveLength(2);
     } finally {
       await backend.close();
+      await second.close();
     }
   });
 
