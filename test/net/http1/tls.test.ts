@@ -164,7 +164,7 @@ describe.each(BACKENDS)("NET-1 TLS handshake that never completes over %s", (nam
     // undici gets a short connect timeout: it is what finally closes its socket (below).
     const backend = makeBackend(name, name === "undici" ? { connectTimeoutMs: 300 } : {});
     try {
-      const req = rawRequest(`https://localhost:${silent().port}/never`);
+      const req = rawRequest(`https://127.0.0.1:${silent().port}/never`);
       const p = backend.request(req);
       p.catch(() => {});
       await silent().when(() => (silent().connections[0]?.received.length ?? 0) > 0);
@@ -187,7 +187,7 @@ describe.each(BACKENDS)("NET-1 TLS handshake that never completes over %s", (nam
   it("NET-1 NET-2: connectTimeoutMs bounds a TLS handshake that never completes (retryable NetError, socket closed)", async () => {
     const backend = makeBackend(name, { connectTimeoutMs: 200 });
     try {
-      const err = await netFailure(fetchAll(backend, `https://localhost:${silent().port}/never`));
+      const err = await netFailure(fetchAll(backend, `https://127.0.0.1:${silent().port}/never`));
       expect(err.retryable).toBe(true);
       await silent().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
