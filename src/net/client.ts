@@ -41,6 +41,40 @@ function toWireRange(range: ByteRange): WireRange {
   return { start: range.start, end: range.end - 1 };
 }
 
+/**
+ * A stream's answer. A class, not an object literal: a literal with a `get consumed()`
+ * accessor is built by a V8 runtime call and its garbage outlived the young generation
+ * (BENCH-1, see `HopRequest` in exchange.ts).
+ */
+class StreamResult implements StreamResponse {
+  readonly status: number;
+  readonly url: string;
+  readonly headers: StreamResponse["headers"];
+  readonly partial: boolean;
+  readonly expectedLength: number | null;
+  readonly total: number | null;
+  readonly body: ResumableBody;
+
+  constructor(first: Exchange, body: ResumableBody) {
+    const { res, shape } = first;
+    this.status = res.status;
+    this.url = res.url;
+    this.headers = res.headers;
+    this.partial = shape.partial;
+    this.expectedLength = shape.expectedLength;
+    this.total = shape.total;
+    this.body = body;
+  }
+
+  get consumed(): number {
+    return this.body.consumed;
+  }
+
+  dispose(): Promise<void> {
+    return this.body.dispose();
+  }
+}
+
 class Client implements HttpClient {
   readonly #cfg: NetConfig;
   readonly #backend: HttpBackend;
@@ -172,20 +206,7 @@ class Client implements HttpClient {
     const body = new ResumableBody(first, range, op, observer, (r, ifRange) =>
       exchange(ctx, { ...base, range: r, ifRange }),
     );
-    const { res, shape } = first;
-    return {
-      status: res.status,
-      url: res.url,
-      headers: res.headers,
-      partial: shape.partial,
-      expectedLength: shape.expectedLength,
-      total: shape.total,
-      body,
-      get consumed() {
-        return body.consumed;
-      },
-      dispose: () => body.dispose(),
-    };
+    return new StreamResult(first, body);
   }
 
   async head(url: string, options?: RequestOptions): Promise<HeadResponse> {

@@ -9,7 +9,15 @@ import { parseRetryAfter } from "./backoff.js";
 import { STATUS_BODY_CHARS, statusError, toNetError } from "./errors.js";
 import type { Operation } from "./operation.js";
 import { AttemptGuard, type InactivityMonitor } from "./signals.js";
-import type { Headers, HttpBackend, Method, NetConfig, NetObserver, RawResponse } from "./types.js";
+import type {
+  Headers,
+  HttpBackend,
+  Method,
+  NetConfig,
+  NetObserver,
+  RawRequest,
+  RawResponse,
+} from "./types.js";
 import {
   type BodyShape,
   checkEncoding,
@@ -80,6 +88,30 @@ function wireHeaders(req: ExchangeRequest): Record<string, string> {
   return h;
 }
 
+/**
+ * One hop's request as the backend sees it. A class, not an object literal: a literal with a
+ * `get signal()` accessor is built by a V8 runtime call and its garbage outlived the young
+ * generation, which cost ~20 us per request in GC (BENCH-1; measured on an in-memory backend:
+ * 24 -> 5 us per exchange).
+ */
+class HopRequest implements RawRequest {
+  constructor(
+    readonly url: string,
+    readonly target: URL,
+    readonly method: Method,
+    readonly headers: Record<string, string>,
+    readonly guard: AttemptGuard,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.guard.signal;
+  }
+
+  onAbort(teardown: (reason: unknown) => void): void {
+    this.guard.onAbort(teardown);
+  }
+}
+
 export interface ExchangeContext {
   backend: HttpBackend;
   cfg: NetConfig;
@@ -134,16 +166,7 @@ export async function exchange(ctx: ExchangeContext, req: ExchangeRequest): Prom
     for (let hops = 0; ; hops++) {
       guard.url = url;
       res = await guard.step(
-        backend.request({
-          url,
-          target,
-          method: req.method,
-          headers,
-          get signal() {
-            return guard.signal;
-          },
-          onAbort: guard.onAbort,
-        }),
+        backend.request(new HopRequest(url, target, req.method, headers, guard)),
         "connecting and waiting for response headers",
       );
       const location = res.headers.location;
