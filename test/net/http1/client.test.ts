@@ -137,6 +137,29 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
     await Promise.all(server().connections.map((c) => c.closed));
   });
 
+  it("NET-1 NET-8: a 204 carrying content-length is an empty body; a 304 carrying one is a Status error with an empty body", async () => {
+    const client = createHttpClient({ backend, maxRetries: 0 });
+    try {
+      server().handle((req, conn) =>
+        conn.write(`HTTP/1.1 ${req.target.slice(1)} X\r\ncontent-length: 5\r\n\r\n`),
+      );
+      const noContent = client.getBytes(server().url("/204"));
+      noContent.catch(() => {});
+      const notModified = (await rejection(client.getBytes(server().url("/304")))) as NetError;
+      if (name === "undici") {
+        // undici itself fails both (framing.test.ts).
+        expect(((await rejection(noContent)) as NetError).kind).toBe("Network");
+        expect(notModified.kind).toBe("Network");
+        return;
+      }
+      const res = await noContent;
+      expect([res.status, res.bytes.length]).toEqual([204, 0]);
+      expect([notModified.kind, notModified.status, notModified.body]).toEqual(["Status", 304, ""]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("NET-7: requests ask for accept-encoding identity; a gzip-encoded 200 is a Decode error", async () => {
     const client = createHttpClient({ backend, maxRetries: 0 });
     try {

@@ -252,6 +252,26 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     }
   });
 
+  it("NET-1 CORE-4: close() fails a pending request and an in-flight body", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle(async (req, conn) => {
+        if (req.target === "/busy") {
+          await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nxx");
+        }
+      });
+      const busy = await backend.request(rawRequest(server().url("/busy")));
+      const pending = backend.request(rawRequest(server().url("/pending")));
+      pending.catch(() => {});
+      await server().when(() => server().requests.some((r) => r.target === "/pending"));
+      await backend.close();
+      await netFailure(pending);
+      await netFailure(drain(busy.body));
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: an abort after the body ended is a no-op: the socket stays and is reused", async () => {
     const backend = makeBackend(name);
     try {
