@@ -137,8 +137,9 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
     await Promise.all(server().connections.map((c) => c.closed));
   });
 
-  it("NET-1 NET-8: a 204 carrying content-length is an empty body; a 304 carrying one is a Status error with an empty body", async () => {
-    const client = createHttpClient({ backend, maxRetries: 0 });
+  it("NET-1 NET-8: a 204 carrying content-length is an empty body (not retried); a 304 carrying one is a Status error with an empty body", async () => {
+    // Retries on for http1 (none may happen); off for undici, which fails both.
+    const client = createHttpClient({ backend, maxRetries: name === "undici" ? 0 : 3 });
     try {
       server().handle((req, conn) =>
         conn.write(`HTTP/1.1 ${req.target.slice(1)} X\r\ncontent-length: 5\r\n\r\n`),
@@ -154,6 +155,7 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
       }
       const res = await noContent;
       expect([res.status, res.bytes.length]).toEqual([204, 0]);
+      expect(server().requests.map((r) => r.target)).toEqual(["/204", "/304"]);
       expect([notModified.kind, notModified.status, notModified.body]).toEqual(["Status", 304, ""]);
     } finally {
       await client.close();
