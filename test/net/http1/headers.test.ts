@@ -65,6 +65,19 @@ describe.each(BACKENDS)("NET-1 headers over %s", (name) => {
     }
   });
 
+  it("NET-1: obs-text bytes (0x80-0xFF) in a header value are kept, one character per byte", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) =>
+        conn.write("HTTP/1.1 200 OK\r\nx-a: caf\xe9 \xff\r\ncontent-length: 0\r\n\r\n"),
+      );
+      const { res } = await fetchAll(backend, server().url("/obs"));
+      expect(res.headers["x-a"]).toBe("caf\u00e9 \u00ff");
+    } finally {
+      await backend.close();
+    }
+  });
+
   for (const [title, headers] of [
     ["a CRLF in a value", { "x-a": "1\r\nx-injected: 1" }],
     ["a bare LF in a value", { "x-a": "1\nx-injected: 1" }],

@@ -100,6 +100,16 @@ const HOSTILE: Hostile[] = [
   { title: "an obs-fold line (space)", bytes: `${OK}x-a: b\r\n c\r\ncontent-length: 0\r\n\r\n` },
   { title: "an obs-fold line (tab)", bytes: `${OK}x-a: b\r\n\tc\r\ncontent-length: 0\r\n\r\n` },
   { title: "a NUL in a header value", bytes: `${OK}x-a: b\0c\r\ncontent-length: 0\r\n\r\n` },
+  { title: "a DEL in a header value", bytes: `${OK}x-a: a\x7fb\r\ncontent-length: 0\r\n\r\n` },
+  {
+    title: "a control character in a header value",
+    bytes: `${OK}x-a: a\x01b\r\ncontent-length: 0\r\n\r\n`,
+  },
+  { title: "a non-token byte in a header name", bytes: `${OK}x/a: v\r\ncontent-length: 0\r\n\r\n` },
+  {
+    title: "a non-ASCII byte in a header name",
+    bytes: `${OK}x-\xe9: v\r\ncontent-length: 0\r\n\r\n`,
+  },
   { title: "a bare CR in a header value", bytes: `${OK}x-a: b\rc\r\ncontent-length: 0\r\n\r\n` },
 ];
 
