@@ -11,7 +11,7 @@ import { createUndiciBackend } from "./backend-undici.js";
 import { resolveNetConfig } from "./config.js";
 import { toNetError } from "./errors.js";
 import { type Exchange, type ExchangeRequest, exchange } from "./exchange.js";
-import { Operation } from "./operation.js";
+import { Operation, OperationList } from "./operation.js";
 import { ResumableBody } from "./resumable.js";
 import { InactivityMonitor } from "./signals.js";
 import type {
@@ -78,7 +78,7 @@ class StreamResult implements StreamResponse {
 class Client implements HttpClient {
   readonly #cfg: NetConfig;
   readonly #backend: HttpBackend;
-  readonly #ops = new Set<Operation>();
+  readonly #ops = new OperationList();
   readonly #monitor: InactivityMonitor;
   #closed = false;
 
@@ -102,8 +102,7 @@ class Client implements HttpClient {
 
   #begin(url: string, options: RequestOptions | undefined): Operation {
     if (this.#closed) throw new NetError("Cancelled", `client is closed: ${url}`, { url });
-    const op = new Operation(this.#cfg, url, options?.signal, (o) => this.#ops.delete(o));
-    this.#ops.add(op);
+    const op = new Operation(this.#cfg, url, options?.signal, this.#ops);
     return op;
   }
 
@@ -232,7 +231,7 @@ class Client implements HttpClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const op of [...this.#ops]) {
+    for (const op of this.#ops.toArray()) {
       op.abort(new NetError("Cancelled", `client closed: ${op.url}`, { url: op.url }));
       op.finish();
     }
