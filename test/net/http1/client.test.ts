@@ -116,6 +116,31 @@ describe.each(BACKENDS)("the HttpClient over %s", (name) => {
     }
   });
 
+  it("NET-1 CORE-4: a caller's signal aborting mid-body ends the body with Cancelled and closes its socket; the client stays usable", async () => {
+    const client = createHttpClient({ backend, maxRetries: 0 });
+    try {
+      server().handle(async (req, conn) => {
+        if (req.target === "/long")
+          await conn.write(`HTTP/1.1 200 OK\r\ncontent-length: ${LEN}\r\n\r\nxyz`);
+        else await conn.write(clResponse("after"));
+      });
+      const ctrl = new AbortController();
+      const s = await client.stream(server().url("/long"), { signal: ctrl.signal });
+      const reading = collect(s.body);
+      reading.catch(() => {});
+      await until(() => s.consumed === 3, "the first bytes");
+      ctrl.abort();
+      const err = (await rejection(reading)) as NetError;
+      expect(err.kind).toBe("Cancelled");
+      await (server().connections[0] as RawConn).closed;
+      expect(Buffer.from((await client.getBytes(server().url("/after"))).bytes).toString()).toBe(
+        "after",
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
   it("CORE-4 NET-1: client.close() mid-body and mid-head ends both with Cancelled and closes their sockets", async () => {
     const client = createHttpClient({ backend, maxRetries: 0 });
     server().handle(async (req, conn) => {
