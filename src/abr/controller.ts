@@ -95,7 +95,7 @@ export class AbrController implements AbrRegistry {
     if (estimate !== null && entry.estimateThrottle.admit(now, estimate)) {
       publish(entry, { type: "BandwidthEstimate", bps: estimate });
     }
-    this.tick(peerId);
+    this.#tick(peerId, now);
   }
 
   /** The control surface a media peer uses (claim/commit, lock, manual mode, seek, escape). */
@@ -107,9 +107,13 @@ export class AbrController implements AbrRegistry {
 
   /** Evaluate one peer now and record the outcome (ABR-3/4/5/6). */
   tick(peerId: number): PolicyDecision {
+    return this.#tick(peerId, this.clock.now());
+  }
+
+  /** `tick` at `now` (recordBandwidth has just read the clock: one read per fetch). */
+  #tick(peerId: number, now: number): PolicyDecision {
     const entry = this.#peers.get(peerId);
     if (!entry) throw new AbrError("ABR_UNKNOWN_PEER", `no ABR peer with id ${peerId}`);
-    const now = this.clock.now();
     const variants = sortedVariants(entry.surface);
     const state = this.#ensureState(entry, variants);
     const bufferS = bufferAhead(entry.surface);
@@ -140,6 +144,7 @@ export class AbrController implements AbrRegistry {
     now: number,
   ): PolicyDecision {
     if (state.locked) return stay("Locked");
+    if (entry.surface.fixedVariant) return stay("ManualOverride");
     if (state.mode.kind === "manual") {
       const index = state.mode.index;
       return index === state.current

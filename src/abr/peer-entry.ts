@@ -17,11 +17,16 @@ export interface PeerEntry {
   bufferThrottle: BufferThrottle;
 }
 
-/** Events for one peer on its bus. */
+/**
+ * Events for one peer on its bus. Skipped when nobody subscribes anywhere up the bus chain:
+ * every fetch ticks its peer (DecisionSkipped, BufferAhead, ...), and an unobserved publish
+ * is invisible (`seq` stays strictly increasing) but costs an envelope and a clock read.
+ */
 export function publish(
   entry: PeerEntry,
   event: DistributiveOmit<AbrEvent, "domain" | "peerId">,
 ): void {
+  if (!observed(entry.bus)) return;
   entry.bus.publish(
     {
       domain: "abr",
@@ -29,6 +34,11 @@ export function publish(
       ...event,
     } as AbrEvent /* the spread of a distributive Omit is not narrowed by TS */,
   );
+}
+
+function observed(bus: EventBus): boolean {
+  for (let b: EventBus | undefined = bus; b; b = b.parent) if (b.subscriberCount > 0) return true;
+  return false;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -24,6 +24,12 @@ export interface AbrPeerSurface {
   segmentDuration?(): number | null;
   /** [+] The variant index to start on; default: the policy's pick from the fallback estimate. */
   initialVariant?(): number | undefined;
+  /**
+   * [+] True when the peer plays a variant it chose itself and follows no ABR decision: ABR
+   * still registers and reports its variants, but never runs the policy for it (ticks end as
+   * `ManualOverride`).
+   */
+  readonly fixedVariant?: boolean;
 }
 
 /** One throughput observation (DL-11). */

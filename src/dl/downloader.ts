@@ -90,6 +90,8 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #pumpQueued = false;
   #repollQueued = false;
   #repollDue = false;
+  /** A peer was registered or woken since the last poll round (skip the poll scan otherwise). */
+  #pollDue = false;
   #closing = false;
   #closed: Promise<void> | undefined;
   #throttleTimer: Timer | undefined;
@@ -187,7 +189,10 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       peerId: id,
       token: ps.token,
       wake: () => this.#wake(ps),
-      submit: (b, cmds) => cmds.map((cmd) => this.#submit(ps, b, cmd)),
+      submit: (b, cmds) => {
+        const now = this.#clock.now();
+        return cmds.map((cmd) => this.#submit(ps, b, cmd, now));
+      },
       dispose: () => this.#disposePeer(ps),
     };
     // Queued commands sharing the peer token (no per-command listener) are cancelled here.
@@ -197,6 +202,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     });
     this.#peers.set(id, ps);
     bus.publish({ domain: "downloader", type: "PeerRegistered", peerId: id });
+    this.#pollDue = true;
     this.#schedule();
     return new PeerHandle(host, bus);
   }
@@ -280,7 +286,10 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     this.#sweep();
     if (!this.#closing) {
       this.#refreshPriorities();
-      this.#pollPeers(repoll);
+      if (this.#pollDue || repoll) {
+        this.#pollDue = false;
+        this.#pollPeers(repoll);
+      }
       this.#sweep();
       this.#dispatch();
       this.#checkPreempt();
@@ -295,6 +304,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
   #wake(ps: PeerState): void {
     if (ps.disposed || ps.done) return;
     ps.woken = true;
+    this.#pollDue = true;
     this.#schedule();
   }
 
@@ -325,14 +335,17 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
         ps.done = true;
       } else if (result !== "pending" && result.length > 0) {
         ps.more = true; // each accepted command counts as progress (DL-15)
-        for (const cmd of result) this.#acceptStream(ps, cmd);
+        const now = this.#clock.now(); // one clock read per batch
+        for (const cmd of result) this.#acceptStream(ps, cmd, now);
       }
     }
   }
 
   /** DL-6: re-read every peer's priority each round; move its queued commands when it changed. */
   #refreshPriorities(): void {
-    for (const ps of [...this.#peers.values()]) {
+    // Iterated live (no copy per round): a peer disposed by a `priority()` callback is
+    // skipped, one registered by it was read at `register` and is visited unchanged.
+    for (const ps of this.#peers.values()) {
       if (ps.disposed) continue;
       const to = this.#readPriority(ps.peer);
       if (to === undefined || to === ps.priority) continue;
@@ -356,13 +369,13 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     }
   }
 
-  #acceptStream(ps: PeerState, cmd: FetchCmd): void {
-    this.#enqueue(this.#newEntry(ps, ps.bus, cmd, cmd.priority ?? "low", undefined));
+  #acceptStream(ps: PeerState, cmd: FetchCmd, now: number): void {
+    this.#enqueue(this.#newEntry(ps, ps.bus, cmd, cmd.priority ?? "low", undefined, now));
   }
 
-  #submit(ps: PeerState, bus: EventBus, cmd: ExecCmd): Promise<BatchResult> {
+  #submit(ps: PeerState, bus: EventBus, cmd: ExecCmd, now: number): Promise<BatchResult> {
     return new Promise((settle) => {
-      this.#enqueue(this.#newEntry(ps, bus, cmd, "high", settle));
+      this.#enqueue(this.#newEntry(ps, bus, cmd, "high", settle, now));
     });
   }
 
@@ -373,6 +386,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     cmd: FetchCmd | ExecCmd,
     cmdPriority: Priority,
     settle: ExecEntry["settle"] | undefined,
+    enqueuedAt: number,
   ): Entry {
     // One literal, one shape for both kinds (a stream entry carries `settle: undefined`);
     // the cast is sound because `settle` is given exactly for an ExecCmd.
@@ -386,7 +400,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
       method: cmd.method ?? "GET",
       cmdPriority,
       token: this.#commandToken(ps, cmd),
-      enqueuedAt: this.#clock.now(),
+      enqueuedAt,
       state: "queued" as const,
       slot: 0,
       node: undefined,
@@ -503,7 +517,7 @@ export class Downloader<A extends AbrRegistry = AbrController> implements AsyncD
     e.peer.inFlight++;
     this.#running.add(e);
     this.#runs++;
-    void runFetch(this.#ctx, e);
+    runFetch(this.#ctx, e);
     this.#watchdog.progress(e.run?.startedAt);
     this.#soft.started();
   }

@@ -159,17 +159,21 @@ class FetchRun implements NetObserver, RunHandle {
   }
 }
 
-export async function runFetch(ctx: RunContext, entry: Entry): Promise<void> {
+/**
+ * Start one dispatched fetch. The streaming or whole-body runner is the fetch's only async
+ * frame (one promise per fetch, no wrapper awaiting it); it never rejects.
+ */
+export function runFetch(ctx: RunContext, entry: Entry): void {
   const run = new FetchRun(ctx, entry);
   entry.run = run;
   if (observed(entry))
     publish(entry, { type: "RequestStarted", waitInQueue: run.startedAt - entry.enqueuedAt });
-  try {
-    if (entry.kind === "stream") await streamBody(ctx, entry, requestOptions(entry, run), run);
-    else await wholeBody(ctx, entry, requestOptions(entry, run), run);
-  } catch (err) {
-    run.error = err;
-  }
+  if (entry.kind === "stream") void streamBody(ctx, entry, requestOptions(entry, run), run);
+  else void wholeBody(ctx, entry, requestOptions(entry, run), run);
+}
+
+/** The runner's last step, whatever happened: the one ending, then the run is settled. */
+function settle(ctx: RunContext, entry: Entry, run: FetchRun): void {
   try {
     run.end();
     releaseToken(entry);
@@ -209,46 +213,53 @@ async function streamBody(
   opts: RequestOptions,
   out: FetchRun,
 ): Promise<void> {
-  const { cmd } = entry;
-  if (entry.method === "HEAD") {
-    out.info = fromHead(await ctx.http.head(cmd.url, opts));
-    return;
-  }
-  const res = cmd.range
-    ? await ctx.http.getRange(cmd.url, cmd.range, opts)
-    : await ctx.http.stream(cmd.url, opts);
-  out.info = fromStream(res);
-  const { writer, onResponse } = cmd;
-  if (!writer) {
-    await res.dispose();
-    return;
-  }
   try {
-    checkCancelled(entry);
-    if (onResponse) {
-      const info = out.info;
-      try {
-        onResponse(info);
-      } catch (err) {
-        throw asNetError(err, cmd.url, "onResponse");
-      }
+    const { cmd } = entry;
+    if (entry.method === "HEAD") {
+      out.info = fromHead(await ctx.http.head(cmd.url, opts));
+      return;
     }
-    for await (const chunk of res.body) {
+    const res = cmd.range
+      ? await ctx.http.getRange(cmd.url, cmd.range, opts)
+      : await ctx.http.stream(cmd.url, opts);
+    out.info = fromStream(res);
+    const { writer, onResponse } = cmd;
+    if (!writer) {
+      await res.dispose();
+      return;
+    }
+    try {
       checkCancelled(entry);
-      out.bodyStarted = true;
-      try {
-        const pending = writer(chunk);
-        if (pending) await pending;
-      } catch (err) {
-        throw asNetError(err, cmd.url, "writer");
+      if (onResponse) {
+        const info = out.info;
+        try {
+          onResponse(info);
+        } catch (err) {
+          throw asNetError(err, cmd.url, "onResponse");
+        }
       }
-      out.bytes += chunk.byteLength;
-      ctx.progress();
+      for await (const chunk of res.body) {
+        checkCancelled(entry);
+        out.bodyStarted = true;
+        try {
+          const pending = writer(chunk);
+          if (pending) await pending;
+        } catch (err) {
+          throw asNetError(err, cmd.url, "writer");
+        }
+        out.bytes += chunk.byteLength;
+        ctx.progress();
+      }
+      // No check after the last chunk: a token fired meanwhile still ends it cancelled (terminate).
+    } catch (err) {
+      await res.dispose().catch(() => {});
+      throw err;
     }
-    checkCancelled(entry);
   } catch (err) {
-    await res.dispose().catch(() => {});
-    throw err;
+    out.error = err;
+    await null; // a client that threw synchronously: never end inside the dispatching pump
+  } finally {
+    settle(ctx, entry, out);
   }
 }
 
@@ -258,37 +269,44 @@ async function wholeBody(
   opts: RequestOptions,
   out: FetchRun,
 ): Promise<void> {
-  const { cmd } = entry;
-  if (entry.method === "HEAD") {
-    out.info = fromHead(await ctx.http.head(cmd.url, opts));
-    out.body = new Uint8Array(0);
-    return;
-  }
-  if (!cmd.range) {
-    const res = await ctx.http.getBytes(cmd.url, opts);
-    out.info = fromHeaders(res.status, res.url, res.headers);
-    out.body = res.bytes;
-    out.bytes = res.bytes.byteLength;
-    return;
-  }
-  const res = await ctx.http.getRange(cmd.url, cmd.range, opts);
-  out.info = fromStream(res);
-  const chunks: Uint8Array[] = [];
   try {
-    for await (const chunk of res.body) {
-      checkCancelled(entry);
-      out.bodyStarted = true;
-      chunks.push(chunk);
-      out.bytes += chunk.byteLength;
-      ctx.progress();
+    const { cmd } = entry;
+    if (entry.method === "HEAD") {
+      out.info = fromHead(await ctx.http.head(cmd.url, opts));
+      out.body = new Uint8Array(0);
+      return;
     }
-    checkCancelled(entry);
+    if (!cmd.range) {
+      const res = await ctx.http.getBytes(cmd.url, opts);
+      out.info = fromHeaders(res.status, res.url, res.headers);
+      out.body = res.bytes;
+      out.bytes = res.bytes.byteLength;
+      return;
+    }
+    const res = await ctx.http.getRange(cmd.url, cmd.range, opts);
+    out.info = fromStream(res);
+    const chunks: Uint8Array[] = [];
+    try {
+      for await (const chunk of res.body) {
+        checkCancelled(entry);
+        out.bodyStarted = true;
+        chunks.push(chunk);
+        out.bytes += chunk.byteLength;
+        ctx.progress();
+      }
+      // No check after the last chunk: a token fired meanwhile still ends it cancelled (terminate).
+    } catch (err) {
+      await res.dispose().catch(() => {});
+      throw err;
+    }
+    const joined = Buffer.concat(chunks);
+    out.body = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
   } catch (err) {
-    await res.dispose().catch(() => {});
-    throw err;
+    out.error = err;
+    await null; // a client that threw synchronously: never end inside the dispatching pump
+  } finally {
+    settle(ctx, entry, out);
   }
-  const joined = Buffer.concat(chunks);
-  out.body = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
 }
 
 function terminate(ctx: RunContext, entry: Entry, out: FetchRun, duration: number): void {

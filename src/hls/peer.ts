@@ -216,7 +216,9 @@ export class HlsPeer {
     };
     const fixed = this.#o.variant;
     if (fixed !== undefined) surface.initialVariant = () => fixed;
-    return surface;
+    // Without an ABR handle the peer keeps its own choice: ABR must not plan for it (robustMPC's
+    // exhaustive plan per tick was the largest source of promoted garbage in a 2 h download).
+    return this.#o.abr ? surface : { ...surface, fixedVariant: true };
   }
 
   #chooseInitial(): void {

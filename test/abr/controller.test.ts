@@ -125,4 +125,36 @@ describe("AbrController", () => {
     abr.tick(id);
     expect(ofType(events, "DecisionSkipped").at(-1)).toMatchObject({ reason: "ManualOverride" });
   });
+
+  it("ABR-3 ABR-7: a fixed-variant peer gets its variants registered but the policy never runs for it", () => {
+    let decisions = 0;
+    const clock = new VirtualClock();
+    const bus = EventBus.root({ clock });
+    const seen: AbrEvent[] = [];
+    bus.subscribe((env) => {
+      if (env.event.domain === "abr") seen.push(env.event);
+    });
+    const abr = createAbrController({
+      clock,
+      policy: {
+        name: "counting",
+        minSwitchIntervalMs: 0,
+        decide: () => {
+          decisions++;
+          return { kind: "switch", to: 3, reason: "UpSwitch" };
+        },
+      },
+    });
+    const fixed = Object.assign(new ScriptedPeer(), { fixedVariant: true });
+    const id = abr.register(fixed, bus);
+    for (let i = 0; i < 5; i++) abr.recordBandwidth(id, net(1_000_000, 1000));
+    expect(decisions).toBe(0);
+    expect(abr.tick(id)).toEqual({ kind: "stay", reason: "ManualOverride" });
+    expect(ofType(seen, "VariantsRegistered")).toHaveLength(1);
+    expect(ofType(seen, "VariantApplied")).toHaveLength(0);
+    // The same peer without the flag is planned for.
+    abr.register(new ScriptedPeer(), bus);
+    abr.recordBandwidth(2, net(1_000_000, 1000));
+    expect(decisions).toBeGreaterThan(0);
+  });
 });
