@@ -6,7 +6,6 @@
 import { NetError } from "../../../src/core/errors.js";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
 import { createUndiciBackend } from "../../../src/net/backend-undici.js";
-import type { HttpClientOptions } from "../../../src/net/client.js";
 import type { HttpBackend, Method, RawRequest, RawResponse } from "../../../src/net/types.js";
 
 export type BackendName = "undici" | "http1";
@@ -26,11 +25,6 @@ export function makeBackend(name: BackendName, options: CommonOptions = {}): Htt
     case "http1":
       return createHttp1Backend(options);
   }
-}
-
-/** The `backend` option naming this backend for `createHttpClient`. */
-export function clientBackend(name: BackendName): NonNullable<HttpClientOptions["backend"]> {
-  return name;
 }
 
 /** A RawRequest whose teardown the test can call (`abort`), as the client's guard would. */
@@ -84,8 +78,8 @@ export async function fetchAll(
   return { res, body: Buffer.concat(parts).toString("latin1") };
 }
 
-/** Expect `p` to fail with a retryable Network NetError; returns it for further checks. */
-export async function networkFailure(p: Promise<unknown>): Promise<NetError> {
+/** Expect `p` to reject with a NetError (any kind); returns it for further checks. */
+export async function netFailure(p: Promise<unknown>): Promise<NetError> {
   let err: unknown;
   try {
     await p;
@@ -93,10 +87,24 @@ export async function networkFailure(p: Promise<unknown>): Promise<NetError> {
     err = e;
   }
   if (!(err instanceof NetError)) throw new Error(`expected a NetError, got ${String(err)}`);
-  if (err.kind !== "Network")
+  return err;
+}
+
+/** Expect `p` to fail with a retryable Network NetError; returns it for further checks. */
+export async function networkFailure(p: Promise<unknown>): Promise<NetError> {
+  const err = await netFailure(p);
+  if (err.kind !== "Network") {
     throw new Error(`expected kind Network, got ${err.kind}: ${err.message}`);
+  }
   if (!err.retryable) throw new Error("a Network error must be retryable");
   return err;
+}
+
+/** Read a body to its end, dropping the bytes. */
+export async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const _ of body) {
+    // dropped
+  }
 }
 
 /**

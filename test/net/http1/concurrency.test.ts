@@ -1,13 +1,14 @@
 /**
  * NET-1 CORE-4 pool bookkeeping under concurrency: parallel requests through a socket cap,
  * a random subset aborted before the head or mid-body. Every request that is not aborted
- * gets its own body; every aborted one rejects with a NetError; nothing is left open.
+ * gets its own body; every aborted one rejects with a NetError; nothing is left open. And an
+ * abort after any number of response bytes (property over the cut point).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { NetError } from "../../../src/core/errors.js";
-import { BACKENDS, makeBackend, openSockets, rawRequest } from "./backends.js";
-import { useRawServer } from "./raw-server.js";
+import { BACKENDS, fetchAll, makeBackend, openSockets, rawRequest } from "./backends.js";
+import { type RawConn, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
 
@@ -82,6 +83,77 @@ describe.each(BACKENDS)("NET-1 concurrency over %s", (name) => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+});
+
+describe.each(BACKENDS)("NET-1 abort at any byte over %s", (name) => {
+  it("NET-1 CORE-4: an abort after any number of response bytes fails the request or body (or finds it done), drops the socket if unfinished, and the next request works", async () => {
+    const bodyArb = fc.uint8Array({ minLength: 0, maxLength: 200 });
+    await fc.assert(
+      fc.asyncProperty(bodyArb, fc.boolean(), fc.nat(), async (body, chunked, at) => {
+        await server().reset();
+        const wire = Buffer.concat(
+          chunked
+            ? [
+                Buffer.from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"),
+                ...(body.length
+                  ? [Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n")]
+                  : []),
+                Buffer.from("0\r\n\r\n"),
+              ]
+            : [Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body],
+        );
+        const cut = at % (wire.length + 1);
+        let sentPrefix: () => void = () => {};
+        const prefixSent = new Promise<void>((r) => {
+          sentPrefix = r;
+        });
+        let release: () => void = () => {};
+        const gate = new Promise<void>((r) => {
+          release = r;
+        });
+        server().handle(async (req, conn) => {
+          if (req.target !== "/cut")
+            return conn.write(`HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nnext`);
+          await conn.write(wire.subarray(0, cut));
+          sentPrefix();
+          await gate;
+          await conn.write(wire.subarray(cut));
+        });
+        const backend = makeBackend(name);
+        try {
+          const req = rawRequest(server().url("/cut"));
+          const outcome = (async () => {
+            const res = await backend.request(req);
+            const got: Uint8Array[] = [];
+            for await (const c of res.body) got.push(c);
+            await res.dispose();
+            return Buffer.concat(got);
+          })();
+          outcome.catch(() => {});
+          await prefixSent;
+          req.abort();
+          release();
+          const result = await outcome.then(
+            (b) => b,
+            (e: unknown) => e,
+          );
+          const first = server().connections[0] as RawConn;
+          if (result instanceof Buffer) {
+            // Only possible when every byte had arrived before the abort.
+            expect(cut).toBe(wire.length);
+            expect(result.equals(Buffer.from(body))).toBe(true);
+          } else {
+            expect(result).toBeInstanceOf(NetError);
+            await first.closed;
+          }
+          expect((await fetchAll(backend, server().url("/next"))).body).toBe("next");
+        } finally {
+          await backend.close();
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 });

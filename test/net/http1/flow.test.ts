@@ -5,12 +5,13 @@
  */
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
 import { giveBack } from "../../../src/core/lending.js";
 import {
   BACKENDS,
+  drain,
   fetchAll,
   makeBackend,
+  netFailure,
   openSockets,
   rawRequest,
   sequentialSockets,
@@ -18,16 +19,6 @@ import {
 import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
-
-async function rejectsWithNetError(p: Promise<unknown>): Promise<NetError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(NetError);
-    return e as NetError;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** Resolves after `turns` consecutive 10 ms windows in which `progress()` did not change. */
 async function quiet(progress: () => number, turns: number): Promise<void> {
@@ -82,7 +73,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
         // Nobody reads now: the server's writes must stop draining well before the end.
         await quiet(() => sent, 20);
         expect(done).toBe(false);
-        expect(sent).toBeLessThan(16 * 1024 * 1024);
+        expect(sent).toBeLessThan(24 * 1024 * 1024);
         let got = first.value?.length ?? 0;
         for (let r = await it.next(); !r.done; r = await it.next()) got += r.value.length;
         expect(got).toBe(TOTAL);
@@ -94,60 +85,76 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     });
   }
 
-  it("NET-1 BENCH-5: chunks a reader keeps are never overwritten by later reads; chunks given back (core giveBack) leave every later byte intact", async () => {
-    const SIZE = 4 * 1024 * 1024;
-    const pattern = (k: number) => {
-      const b = Buffer.allocUnsafe(SIZE);
-      for (let o = 0; o < SIZE; o++) b[o] = (o + k * 97 + (o >>> 8) * 13) & 0xff;
-      return b;
-    };
-    const bodies = [pattern(0), pattern(1), pattern(2)];
-    const backend = makeBackend(name);
-    try {
-      server().handle(async (req, conn) => {
-        const body = bodies[Number(req.target.slice(1))] as Buffer;
-        conn.socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${SIZE}\r\n\r\n`);
-        for (let at = 0; at < SIZE && !conn.gone; at += 256 * 1024) {
-          if (!conn.socket.write(body.subarray(at, at + 256 * 1024))) {
-            await Promise.race([once(conn.socket, "drain"), conn.closed]);
+  for (const chunked of [false, true]) {
+    it(`NET-1 BENCH-5: chunks a reader keeps are never overwritten by later reads; chunks given back (core giveBack) leave every later byte intact (${chunked ? "chunked" : "content-length"})`, async () => {
+      const SIZE = 4 * 1024 * 1024;
+      const pattern = (k: number) => {
+        const b = Buffer.allocUnsafe(SIZE);
+        for (let o = 0; o < SIZE; o++) b[o] = (o + k * 97 + (o >>> 8) * 13) & 0xff;
+        return b;
+      };
+      const bodies = [pattern(0), pattern(1), pattern(2)];
+      const backend = makeBackend(name);
+      try {
+        server().handle(async (req, conn) => {
+          const body = bodies[Number(req.target.slice(1))] as Buffer;
+          const framing = chunked ? "transfer-encoding: chunked" : `content-length: ${SIZE}`;
+          conn.socket.write(`HTTP/1.1 200 OK\r\n${framing}\r\n\r\n`);
+          const PIECE = 256 * 1024;
+          for (let at = 0; at < SIZE && !conn.gone; at += PIECE) {
+            const piece = body.subarray(at, at + PIECE);
+            const wire = chunked
+              ? Buffer.concat([
+                  Buffer.from(`${PIECE.toString(16)}\r\n`),
+                  piece,
+                  Buffer.from("\r\n"),
+                ])
+              : piece;
+            if (!conn.socket.write(wire)) {
+              await Promise.race([once(conn.socket, "drain"), conn.closed]);
+            }
           }
+          if (chunked) conn.socket.write("0\r\n\r\n");
+        });
+        const kept: Array<{ chunk: Uint8Array; body: number; at: number }> = [];
+        const returned = new WeakSet<ArrayBufferLike>();
+        let reused = 0;
+        for (let k = 0; k < bodies.length; k++) {
+          const res = await backend.request(rawRequest(server().url(`/${k}`)));
+          let at = 0;
+          let n = 0;
+          for await (const chunk of res.body) {
+            const want = (bodies[k] as Buffer).subarray(at, at + chunk.length);
+            expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(
+              true,
+            );
+            // Body 0 is kept whole; later bodies keep every 5th chunk and give back the rest.
+            if (returned.has(chunk.buffer)) reused++;
+            if (k === 0 || n % 5 === 0) kept.push({ chunk, body: k, at });
+            else {
+              returned.add(chunk.buffer);
+              giveBack(chunk);
+            }
+            at += chunk.length;
+            n++;
+          }
+          expect(at).toBe(SIZE);
+          await res.dispose();
         }
-      });
-      const kept: Array<{ chunk: Uint8Array; body: number; at: number }> = [];
-      const returned = new WeakSet<ArrayBufferLike>();
-      let reused = 0;
-      for (let k = 0; k < bodies.length; k++) {
-        const res = await backend.request(rawRequest(server().url(`/${k}`)));
-        let at = 0;
-        let n = 0;
-        for await (const chunk of res.body) {
-          const want = (bodies[k] as Buffer).subarray(at, at + chunk.length);
+        for (const { chunk, body, at } of kept) {
+          const want = (bodies[body] as Buffer).subarray(at, at + chunk.length);
           expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(true);
-          // Body 0 is kept whole; later bodies keep every 5th chunk and give back the rest.
-          if (returned.has(chunk.buffer)) reused++;
-          if (k === 0 || n % 5 === 0) kept.push({ chunk, body: k, at });
-          else {
-            returned.add(chunk.buffer);
-            giveBack(chunk);
-          }
-          at += chunk.length;
-          n++;
         }
-        expect(at).toBe(SIZE);
-        await res.dispose();
+        expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
+        // http1 lends the slabs of large reads: memory given back does come back, so the checks
+        // above ran against recycled memory (undici never lends; giveBack is a no-op there).
+        // (Chunked bodies share slabs with their size lines: not asserted there.)
+        if (name === "http1" && !chunked) expect(reused).toBeGreaterThan(0);
+      } finally {
+        await backend.close();
       }
-      for (const { chunk, body, at } of kept) {
-        const want = (bodies[body] as Buffer).subarray(at, at + chunk.length);
-        expect(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length).equals(want)).toBe(true);
-      }
-      expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
-      // http1 lends the slabs of large reads: memory given back does come back, so the checks
-      // above ran against recycled memory (undici never lends; giveBack is a no-op there).
-      if (name === "http1") expect(reused).toBeGreaterThan(0);
-    } finally {
-      await backend.close();
-    }
-  });
+    });
+  }
 
   it("NET-1 CORE-4: an abort before the head rejects the request and destroys its socket", async () => {
     const backend = makeBackend(name);
@@ -157,7 +164,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
       const p = backend.request(req);
       await server().when(() => server().requests.length === 1);
       req.abort();
-      await rejectsWithNetError(p);
+      await netFailure(p);
       await server().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
     } finally {
@@ -184,7 +191,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
           // drain
         }
       })();
-      await rejectsWithNetError(read);
+      await netFailure(read);
       await server().connections[0]?.closed;
       expect(openSockets(backend) ?? 0).toBe(0);
       await res.dispose();
@@ -245,21 +252,59 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     }
   });
 
+  it("NET-1 CORE-4: close() fails a pending request and an in-flight body", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle(async (req, conn) => {
+        if (req.target === "/busy") {
+          await conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nxx");
+        }
+      });
+      const busy = await backend.request(rawRequest(server().url("/busy")));
+      const pending = backend.request(rawRequest(server().url("/pending")));
+      pending.catch(() => {});
+      await server().when(() => server().requests.some((r) => r.target === "/pending"));
+      await backend.close();
+      await netFailure(pending);
+      await netFailure(drain(busy.body));
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1: an abort after the body ended is a no-op: the socket stays and is reused", async () => {
     const backend = makeBackend(name);
     try {
       server().handle((req, conn) => conn.write(clResponse(`got ${req.target}`)));
       const req = rawRequest(server().url("/a"));
       const res = await backend.request(req);
-      for await (const _ of res.body) {
-        // drain
-      }
+      await drain(res.body);
       req.abort();
       await res.dispose();
       expect((await fetchAll(backend, server().url("/b"))).body).toBe("got /b");
       const first = server().connections[0] as RawConn;
       expect(first.isClosed).toBe(false);
       if (name === "http1") expect(first.requests.map((r) => r.target)).toEqual(["/a", "/b"]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("NET-1: dispose() while a read is pending settles that read and every later one (NetError), and drops the socket", async () => {
+    const backend = makeBackend(name);
+    try {
+      server().handle((_req, conn) =>
+        conn.write("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nab"),
+      );
+      const res = await backend.request(rawRequest(server().url("/a")));
+      const it = res.body[Symbol.asyncIterator]();
+      expect((await it.next()).done).toBe(false);
+      const pending = it.next();
+      pending.catch(() => {});
+      await res.dispose();
+      await netFailure(pending);
+      await netFailure(it.next());
+      await server().connections[0]?.closed;
     } finally {
       await backend.close();
     }
@@ -287,7 +332,7 @@ describe.each(BACKENDS)("NET-1 body flow over %s", (name) => {
     const backend = makeBackend(name);
     server().handle((_req, conn) => conn.write(clResponse("x")));
     await backend.close();
-    await rejectsWithNetError(fetchAll(backend, server().url("/late")));
+    await netFailure(fetchAll(backend, server().url("/late")));
     expect(server().connections).toHaveLength(0);
   });
 });

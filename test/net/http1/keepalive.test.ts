@@ -3,18 +3,41 @@
  * idle sockets, the idle timeout, the per-origin socket cap and premature closes.
  */
 import { describe, expect, it } from "vitest";
-import { NetError } from "../../../src/core/errors.js";
 import {
   BACKENDS,
+  drain,
   fetchAll,
   makeBackend,
+  netFailure,
   networkFailure,
   rawRequest,
   sequentialSockets,
 } from "./backends.js";
-import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
+import {
+  clResponse,
+  type RawConn,
+  RawServer,
+  type ReceivedRequest,
+  useRawServer,
+} from "./raw-server.js";
 
 const server = useRawServer();
+
+/**
+ * Answer every request with `got <path>`, except the first one to arrive on a reused socket:
+ * that socket is destroyed unanswered (the server's idle timeout meeting the request).
+ */
+function serveDroppingFirstReuse(): { dropped(): RawConn | undefined } {
+  let dropped: RawConn | undefined;
+  server().handle(async (req, conn) => {
+    if (dropped === undefined && conn.requests.length > 1) {
+      dropped = conn;
+      return conn.destroy();
+    }
+    await conn.write(clResponse(`got ${req.target}`));
+  });
+  return { dropped: () => dropped };
+}
 
 describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: 50 sequential requests use one socket", async () => {
@@ -34,6 +57,12 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   for (const [title, head] of [
     ["`connection: close` from the server", "HTTP/1.1 200 OK\r\nconnection: close\r\n"],
     ["an HTTP/1.0 response without keep-alive", "HTTP/1.0 200 OK\r\n"],
+    ["`connection: keep-alive, Close`", "HTTP/1.1 200 OK\r\nconnection: keep-alive, Close\r\n"],
+    ["`Connection: CLOSE`", "HTTP/1.1 200 OK\r\nConnection: CLOSE\r\n"],
+    [
+      "two connection headers, the second close",
+      "HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nconnection: close\r\n",
+    ],
   ] as const) {
     it(`NET-1: after ${title} the next request goes over a new socket and the old one is closed`, async () => {
       const backend = makeBackend(name);
@@ -102,15 +131,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: a reused socket the server closes without answering (the stale-socket race) is retried once on a new socket for a GET", async () => {
     const backend = makeBackend(name);
     try {
-      let dropped: RawConn | undefined;
-      server().handle(async (req, conn) => {
-        // The first request to arrive on a reused socket meets the server's idle timeout.
-        if (dropped === undefined && conn.requests.length > 1) {
-          dropped = conn;
-          return conn.destroy();
-        }
-        await conn.write(clResponse(`got ${req.target}`));
-      });
+      const stale = serveDroppingFirstReuse();
       const paths = ["/a", "/b", "/c"];
       const results: string[] = [];
       for (const path of paths) {
@@ -123,8 +144,8 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
           results.push("failed");
         }
       }
-      expect(dropped).toBeDefined();
-      const raced = dropped?.requests.at(-1)?.target as string;
+      const raced = stale.dropped()?.requests.at(-1)?.target as string;
+      expect(raced).toBeDefined();
       if (name === "undici") {
         expect(results[paths.indexOf(raced)]).toBe("failed");
         return;
@@ -141,14 +162,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   it("NET-1: the stale-socket retry works under `connections: 1` (the dead socket frees its slot)", async () => {
     const backend = makeBackend(name, { connections: 1 });
     try {
-      let dropped = false;
-      server().handle(async (req, conn) => {
-        if (!dropped && conn.requests.length > 1) {
-          dropped = true;
-          return conn.destroy();
-        }
-        await conn.write(clResponse(`got ${req.target}`));
-      });
+      serveDroppingFirstReuse();
       expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
       const b = fetchAll(backend, server().url("/b"));
       if (name === "undici") {
@@ -228,6 +242,34 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
     }
   });
 
+  it("NET-1: the socket cap is per origin: two origins under `connections: 1` are served at once", async () => {
+    const backend = makeBackend(name, { connections: 1 });
+    const second = await RawServer.start();
+    try {
+      // Neither answer is sent before both requests arrived: a global cap would deadlock.
+      let arrived = 0;
+      let bothIn: () => void = () => {};
+      const both = new Promise<void>((r) => {
+        bothIn = r;
+      });
+      const answer = async (req: ReceivedRequest, conn: RawConn) => {
+        if (++arrived === 2) bothIn();
+        await both;
+        await conn.write(clResponse(`got ${req.target}`));
+      };
+      server().handle(answer);
+      second.handle(answer);
+      const [one, two] = await Promise.all([
+        fetchAll(backend, server().url("/one")),
+        fetchAll(backend, second.url("/two")),
+      ]);
+      expect([one.body, two.body]).toEqual(["got /one", "got /two"]);
+    } finally {
+      await backend.close();
+      await second.close();
+    }
+  });
+
   it("NET-1 CORE-4: aborting a request queued behind the socket cap rejects it; the queue goes on", async () => {
     const backend = makeBackend(name, { connections: 1 });
     try {
@@ -246,11 +288,7 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
       queuedP.catch(() => {});
       const third = fetchAll(backend, server().url("/third"));
       queued.abort();
-      const err = await queuedP.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(err).toBeInstanceOf(NetError);
+      await netFailure(queuedP);
       release();
       expect((await first).body).toBe("r/first");
       expect((await third).body).toBe("r/third");
@@ -275,6 +313,26 @@ describe.each(BACKENDS)("NET-1 keep-alive over %s", (name) => {
   });
 });
 
+describe("NET-1 stale-socket race for HEAD over http1", () => {
+  // (undici surfaces the race for GET already, see above, and never reuses a socket after HEAD.)
+  it("NET-1: a HEAD meeting the stale-socket race is retried too (idempotent)", async () => {
+    const backend = makeBackend("http1");
+    try {
+      serveDroppingFirstReuse();
+      expect((await fetchAll(backend, server().url("/a"))).body).toBe("got /a");
+      const head = await fetchAll(backend, server().url("/h"), "HEAD");
+      expect([head.res.status, head.body]).toEqual([200, ""]);
+      expect(server().requests.map((r) => `${r.method} ${r.target}`)).toEqual([
+        "GET /a",
+        "HEAD /h",
+        "HEAD /h",
+      ]);
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
   for (const [framing, head, part] of [
     ["content-length", "HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n", "x".repeat(40)],
@@ -292,12 +350,7 @@ describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
           });
           const res = await backend.request(rawRequest(server().url("/cut")));
           expect(res.status).toBe(200);
-          const read = (async () => {
-            for await (const _ of res.body) {
-              // drain
-            }
-          })();
-          await networkFailure(read);
+          await networkFailure(drain(res.body));
           await res.dispose();
           // The next request is not sent over the dead socket.
           server().handle((_req, conn) => conn.write(clResponse("fine")));
@@ -307,5 +360,34 @@ describe.each(BACKENDS)("NET-1 premature close over %s", (name) => {
         }
       });
     }
+  }
+
+  for (const [title, head] of [
+    ["content-length 2^31", "content-length: 2147483648\r\n\r\n"],
+    ["content-length 2^32 + 3", "content-length: 4294967299\r\n\r\n"],
+    ["chunk size 2^31", "transfer-encoding: chunked\r\n\r\n80000000\r\n"],
+    ["chunk size 2^32 + 3", "transfer-encoding: chunked\r\n\r\n100000003\r\n"],
+    ["chunk size 2^53 - 1", "transfer-encoding: chunked\r\n\r\n1FFFFFFFFFFFFF\r\n"],
+  ] as const) {
+    it(`NET-1: a ${title} body cut after 3 bytes delivers them, then fails with a Network error (no 32-bit wrap)`, async () => {
+      const backend = makeBackend(name);
+      try {
+        server().handle(async (_req, conn) => {
+          await conn.write(`HTTP/1.1 200 OK\r\n${head}`);
+          await conn.end("abc");
+        });
+        const res = await backend.request(rawRequest(server().url("/huge")));
+        const got: Uint8Array[] = [];
+        await networkFailure(
+          (async () => {
+            for await (const c of res.body) got.push(c);
+          })(),
+        );
+        expect(Buffer.concat(got).toString()).toBe("abc");
+        await res.dispose();
+      } finally {
+        await backend.close();
+      }
+    });
   }
 });

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { createHttp1Backend } from "../../../src/net/backend-http1.js";
-import { SteppingClock, tick } from "../helpers.js";
+import { SteppingClock, tick, until } from "../helpers.js";
 import { fetchAll, networkFailure, rawRequest } from "./backends.js";
-import { clResponse, type RawConn, useRawServer } from "./raw-server.js";
+import { clResponse, type RawConn, RawServer, useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
 
@@ -34,6 +34,20 @@ describe("NET-1 http1 options", () => {
     }
   });
 
+  it("NET-1 NET-12: the default head limit is 64 KiB", async () => {
+    const backend = createHttp1Backend();
+    try {
+      server().handle(async (req, conn) => {
+        await conn.write(`${headOf(req.target === "/fits" ? 65_536 : 65_537)}ok`);
+      });
+      expect((await fetchAll(backend, server().url("/fits"))).body).toBe("ok");
+      const err = await networkFailure(fetchAll(backend, server().url("/over")));
+      expect(err.message).toContain("invalid HTTP response");
+    } finally {
+      await backend.close();
+    }
+  });
+
   it("NET-1 NET-12: a trailer section past maxHeaderBytes fails the body with a Network error, whole or in pieces", async () => {
     const backend = createHttp1Backend({ maxHeaderBytes: 1024 });
     try {
@@ -55,7 +69,7 @@ describe("NET-1 http1 options", () => {
     }
   });
 
-  it("NET-1 CORE-4: `sockets` counts open sockets over every origin and drops to 0 after close()", async () => {
+  it("NET-1 CORE-4: `sockets` counts open sockets over every origin, drops one the server closed, and drops to 0 after close()", async () => {
     const backend = createHttp1Backend();
     try {
       expect(backend.sockets).toBe(0);
@@ -63,8 +77,15 @@ describe("NET-1 http1 options", () => {
       await Promise.all([1, 2, 3].map((i) => fetchAll(backend, server().url(`/${i}`))));
       expect(backend.sockets).toBe(server().open.length);
       expect(backend.sockets).toBe(3);
-      await fetchAll(backend, server().url("/4").replace("127.0.0.1", "localhost"));
-      expect(backend.sockets).toBe(4);
+      const second = await RawServer.start();
+      try {
+        second.handle((req, conn) => conn.write(clResponse(req.target)));
+        await fetchAll(backend, second.url("/4"));
+        expect(backend.sockets).toBe(4);
+      } finally {
+        await second.close();
+      }
+      await until(() => backend.sockets === 3, "the other origin's socket closed by its server");
       await backend.close();
       expect(backend.sockets).toBe(0);
     } finally {

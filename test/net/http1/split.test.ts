@@ -1,11 +1,13 @@
 /**
  * NET-1: any split of the response bytes across TCP writes gives the same result. Valid
  * responses (content-length and chunked, several on one keep-alive connection) are written
- * piece by piece, each piece a real `socket.write` followed by an event-loop turn.
+ * piece by piece, each piece a real `socket.write` followed by an event-loop turn. A second
+ * property (http1 only) mixes in HEAD/204/304 with content-length, 103 interims, slow readers.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BACKENDS, fetchAll, makeBackend, sequentialSockets } from "./backends.js";
+import { createHttp1Backend } from "../../../src/net/backend-http1.js";
+import { BACKENDS, fetchAll, makeBackend, rawRequest, sequentialSockets } from "./backends.js";
 import { useRawServer } from "./raw-server.js";
 
 const server = useRawServer();
@@ -82,7 +84,81 @@ describe.each(BACKENDS)("NET-1 split responses over %s", (name) => {
         }
         expect(server().connections.length).toBeLessThanOrEqual(sequentialSockets(name));
       }),
-      { numRuns: 40 },
+      { numRuns: 30 },
+    );
+  });
+});
+
+/** A response http1 must also frame right (undici departs on these, see framing.test.ts). */
+interface Extra {
+  base: Shape;
+  kind: "body" | "head" | "204" | "304";
+  /** A 103 Early Hints before the response. */
+  interim: boolean;
+  /** Yield an event-loop turn before each read (a slow reader: bytes queue up). */
+  slowReader: boolean;
+}
+
+const extraArb: fc.Arbitrary<Extra> = fc.record({
+  base: shapeArb,
+  kind: fc.constantFrom("body", "head", "204", "304"),
+  interim: fc.boolean(),
+  slowReader: fc.boolean(),
+});
+
+function encodeExtra(x: Extra): Buffer {
+  const interim = x.interim ? "HTTP/1.1 103 Early Hints\r\nlink: </a.css>\r\n\r\n" : "";
+  const len = x.base.body.length;
+  const head =
+    x.kind === "body"
+      ? ""
+      : x.kind === "head"
+        ? `HTTP/1.1 200 OK\r\ncontent-length: ${len}\r\n\r\n`
+        : `HTTP/1.1 ${x.kind} X\r\ncontent-length: ${len}\r\n\r\n`;
+  const rest = x.kind === "body" ? encode(x.base) : Buffer.from(head, "latin1");
+  return Buffer.concat([Buffer.from(interim, "latin1"), rest]);
+}
+
+describe("NET-1 split responses over http1 (bodiless, interim, slow reader)", () => {
+  it("NET-1: HEAD/204/304 with content-length, 103 interims and slow readers, split anywhere, keep one socket and the same bodies", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(extraArb, { minLength: 1, maxLength: 4 }), async (xs) => {
+        await server().reset();
+        const wire = xs.map(encodeExtra);
+        server().handle(async (req, conn) => {
+          const i = Number(req.target.slice(1));
+          const bytes = wire[i] as Buffer;
+          const cuts = (xs[i] as Extra).base.writeCuts
+            .map((c) => c % bytes.length)
+            .sort((a, b) => a - b);
+          await conn.writePieces(bytes, cuts);
+        });
+        const backend = createHttp1Backend();
+        try {
+          for (let i = 0; i < xs.length; i++) {
+            const x = xs[i] as Extra;
+            const res = await backend.request(
+              rawRequest(server().url(`/${i}`), x.kind === "head" ? "HEAD" : "GET"),
+            );
+            expect(res.status).toBe(x.kind === "204" ? 204 : x.kind === "304" ? 304 : 200);
+            const parts: Uint8Array[] = [];
+            const it = res.body[Symbol.asyncIterator]();
+            for (;;) {
+              if (x.slowReader) await new Promise<void>((r) => setImmediate(r));
+              const r = await it.next();
+              if (r.done) break;
+              parts.push(r.value);
+            }
+            await res.dispose();
+            const want = x.kind === "body" ? Buffer.from(x.base.body) : Buffer.alloc(0);
+            expect(Buffer.concat(parts)).toEqual(want);
+          }
+        } finally {
+          await backend.close();
+        }
+        expect(server().connections).toHaveLength(1);
+      }),
+      { numRuns: 30 },
     );
   });
 });
