@@ -204,8 +204,10 @@ export class Connection implements Carrier {
     req.retried = true;
     this.#req = undefined;
     req.attach(undefined);
-    this.destroy();
+    // Resend before this socket is gone: with it the pool would count no socket and no waiting
+    // request, drop itself from the backend, and the fresh socket would belong to nobody.
     this.#owner.resend(req);
+    this.destroy();
     return true;
   }
 

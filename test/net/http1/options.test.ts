@@ -179,4 +179,27 @@ describe("NET-1 http1 options", () => {
       await backend.close();
     }
   });
+
+  it("NET-1 CORE-4: after a stale-socket retry the retry's socket is counted, reused and closed by close()", async () => {
+    const backend = createHttp1Backend();
+    try {
+      let dropped = false;
+      server().handle(async (req, conn) => {
+        if (!dropped && conn.requests.length > 1) {
+          dropped = true;
+          return conn.destroy();
+        }
+        await conn.write(clResponse(`got ${req.target}`));
+      });
+      await fetchAll(backend, server().url("/a"));
+      expect((await fetchAll(backend, server().url("/b"))).body).toBe("got /b");
+      expect(backend.sockets).toBe(1);
+      expect((await fetchAll(backend, server().url("/c"))).body).toBe("got /c");
+      expect(server().connections).toHaveLength(2);
+      await backend.close();
+      await Promise.all(server().connections.map((c) => c.closed));
+    } finally {
+      await backend.close();
+    }
+  });
 });
