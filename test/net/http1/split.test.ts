@@ -58,20 +58,25 @@ function encode(s: Shape): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Answer `GET /<i>` with `wire[i]`, written in pieces split at `cutsOf(i)` (mod its length). */
+function serveSplit(wire: readonly Buffer[], cutsOf: (i: number) => readonly number[]): void {
+  server().handle(async (req, conn) => {
+    const i = Number(req.target.slice(1));
+    const bytes = wire[i] as Buffer;
+    const cuts = cutsOf(i)
+      .map((c) => c % bytes.length)
+      .sort((a, b) => a - b);
+    await conn.writePieces(bytes, cuts);
+  });
+}
+
 describe.each(BACKENDS)("NET-1 split responses over %s", (name) => {
   it("NET-1: any split of valid responses across TCP writes yields the same bodies over one keep-alive connection", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(shapeArb, { minLength: 1, maxLength: 4 }), async (shapes) => {
         await server().reset();
         const wire = shapes.map(encode);
-        server().handle(async (req, conn) => {
-          const i = Number(req.target.slice(1));
-          const bytes = wire[i] as Buffer;
-          const cuts = (shapes[i] as Shape).writeCuts
-            .map((c) => c % bytes.length)
-            .sort((a, b) => a - b);
-          await conn.writePieces(bytes, cuts);
-        });
+        serveSplit(wire, (i) => (shapes[i] as Shape).writeCuts);
         const backend = makeBackend(name);
         try {
           for (let i = 0; i < shapes.length; i++) {
@@ -125,14 +130,7 @@ describe("NET-1 split responses over http1 (bodiless, interim, slow reader)", ()
       fc.asyncProperty(fc.array(extraArb, { minLength: 1, maxLength: 4 }), async (xs) => {
         await server().reset();
         const wire = xs.map(encodeExtra);
-        server().handle(async (req, conn) => {
-          const i = Number(req.target.slice(1));
-          const bytes = wire[i] as Buffer;
-          const cuts = (xs[i] as Extra).base.writeCuts
-            .map((c) => c % bytes.length)
-            .sort((a, b) => a - b);
-          await conn.writePieces(bytes, cuts);
-        });
+        serveSplit(wire, (i) => (xs[i] as Extra).base.writeCuts);
         const backend = createHttp1Backend();
         try {
           for (let i = 0; i < xs.length; i++) {
